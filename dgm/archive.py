@@ -1,0 +1,421 @@
+"""The archive: a bare git repository (one commit per agent) plus SQLite.
+
+Layout of an archive directory::
+
+    repo.git/     bare repository; agent X is refs/dgm/agents/X, its git parent
+                  is its lineage parent
+    dgm.db        SQLite (WAL): agents, edges, evaluations, artifacts, proposals,
+                  usage, transcripts, events, runs
+    write.lock    held (flock) by the one process that may write
+
+One ``Archive`` object is safe to share between threads. A second process
+that opens the same archive for writing gets ArchiveLocked; readers
+(``readonly=True``) are never blocked. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fcntl
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from . import db as dbmod
+from .diffcheck import check_diff
+from .errors import ArchiveLocked, NotAnArchive, UnknownAgent
+from .gitstore import GitError, GitStore
+from .integrity import check_archive, repair_refs
+
+STATUSES = ("proposed", "evaluating", "admitted", "rejected", "failed")
+# Terminal states stay terminal; "evaluating -> proposed" re-queues work on resume.
+TRANSITIONS = {
+    "proposed": {"evaluating", "rejected", "failed"},
+    "evaluating": {"admitted", "rejected", "failed", "proposed"},
+    "admitted": set(), "rejected": set(), "failed": set(),
+}
+
+
+@dataclass
+class Agent:
+    """One row of the agents table."""
+
+    id: str
+    seq: int
+    commit_sha: str
+    tree: str | None
+    parent: str | None
+    run: str | None
+    status: str
+    reason: str | None
+    proposer: str | None
+    generation: int
+    depth: int
+    summary: str | None
+    score: float | None
+    created: float
+    updated: float
+
+    @property
+    def commit(self) -> str:
+        return self.commit_sha
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> "Agent":
+        return cls(*row)
+
+
+_AGENT_COLS = ", ".join(f.name for f in fields(Agent))
+
+
+@dataclass
+class AddResult:
+    """What add_child did: a new agent, or a rejected proposal with its reason."""
+
+    agent_id: str | None
+    proposal_id: int
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.agent_id is not None
+
+
+def format_id(seq: int) -> str:
+    return f"{seq:06d}"
+
+
+class Archive:
+    """Git + SQLite store of every agent ever proposed (see module docstring)."""
+
+    def __init__(self, path: Path, readonly: bool):
+        self.path = Path(path)
+        self.readonly = readonly
+        self.git = GitStore(self.path / "repo.git")
+        self._lock = threading.RLock()
+        self._lock_file = None
+        self.db = None
+
+    # -- opening -------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path) -> "Archive":
+        path = Path(path)
+        if path.exists() and any(path.iterdir()):
+            if (path / "dgm.db").exists():
+                raise NotAnArchive(f"{path} already holds an archive")
+            raise NotAnArchive(f"{path} exists and is not empty; choose a new directory")
+        path.mkdir(parents=True, exist_ok=True)
+        GitStore.init(path / "repo.git")
+        self = cls(path, readonly=False)
+        self._acquire()
+        self.db = dbmod.connect(path / "dgm.db")
+        dbmod.create_schema(self.db)
+        self._next_seq = 1
+        return self
+
+    @classmethod
+    def open(cls, path: Path, readonly: bool = False) -> "Archive":
+        path = Path(path)
+        if not path.is_dir():
+            raise NotAnArchive(f"no archive at {path}: the directory does not exist")
+        if not (path / "dgm.db").is_file() or not (path / "repo.git" / "HEAD").is_file():
+            raise NotAnArchive(f"{path} is not a dgm archive (no dgm.db and repo.git)")
+        self = cls(path, readonly=readonly)
+        if not readonly:
+            self._acquire()
+        try:
+            self.db = dbmod.connect(path / "dgm.db", readonly=readonly)
+            dbmod.check_schema(self.db, path)
+        except Exception:
+            self.close()
+            raise
+        if not readonly:
+            self._next_seq = (self.db.execute("SELECT MAX(seq) FROM agents").fetchone()[0] or 0) + 1
+            self.repair()
+        return self
+
+    def _acquire(self) -> None:
+        f = open(self.path / "write.lock", "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise ArchiveLocked(f"archive {self.path} is being written by {holder}; "
+                                "open it read-only or wait for that process to finish") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        self._lock_file = f
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.conn.close()
+            self.db = None
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self):
+        if self.readonly:
+            raise PermissionError("archive opened read-only")
+        return self._lock
+
+    # -- adding agents -------------------------------------------------------
+    def add_seed(self, directory: Path, *, summary: str = "seed agent", run: str | None = None,
+                 proposer: str = "seed") -> str:
+        """Commit a directory as a new root agent; returns its id."""
+        with self._write():
+            agent_id = format_id(self._next_seq)
+            self._next_seq += 1
+        commit, tree = self.git.commit_directory(Path(directory), f"dgm agent {agent_id}\n\n{summary}")
+        with self._lock, self.db.conn:
+            self._insert_agent(agent_id, commit, tree, None, run, proposer, 0, 0, summary)
+            self._insert_proposal(run, None, agent_id, proposer, None, summary, None, "committed",
+                                  None, None)
+        self.git.set_ref(agent_id, commit)
+        return agent_id
+
+    def add_child(self, parent: str, diff: str, *, summary: str, proposer: str,
+                  run: str | None = None, usage: Any = None, diagnosis: str | None = None,
+                  transplant_from: str | None = None, inspirations: Iterable[str] = (),
+                  generation: int | None = None, seconds: float | None = None) -> AddResult:
+        """Apply ``diff`` to ``parent`` and commit it as a new agent.
+
+        A diff that is empty, escapes the agent, touches .git, is binary or
+        oversized, does not apply, or changes nothing is recorded as a rejected
+        proposal (``AddResult.reason``), never raised.
+        """
+        p = self.agent(parent)
+        reason = check_diff(diff)
+        tree = None
+        if reason is None:
+            try:
+                tree = self.git.apply_diff(p.commit_sha, diff)
+            except GitError as exc:
+                reason = f"diff does not apply: {exc.stderr.splitlines()[-1] if exc.stderr else exc}"
+        if reason is None and tree == (p.tree or self.git.tree_of(p.commit_sha)):
+            reason = "diff changes nothing"
+        if reason is not None:
+            with self._write(), self.db.conn:
+                pid = self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
+                                            "rejected", reason, diff, seconds)
+            return AddResult(None, pid, reason)
+        with self._write():
+            agent_id = format_id(self._next_seq)
+            self._next_seq += 1
+        commit = self.git.commit_tree(tree, p.commit_sha,
+                                      f"dgm agent {agent_id}\n\n{summary}\n\nparent: {parent}")
+        gen = p.generation + 1 if generation is None else generation
+        with self._lock, self.db.conn:
+            self._insert_agent(agent_id, commit, tree, parent, run, proposer, gen, p.depth + 1, summary)
+            pid = self._insert_proposal(run, parent, agent_id, proposer, usage, summary, diagnosis,
+                                        "committed", None, diff, seconds)
+            self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'parent')", [parent, agent_id])
+            if transplant_from:
+                self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'transplant')",
+                                [transplant_from, agent_id])
+            for src in inspirations:
+                self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'inspiration')",
+                                [src, agent_id])
+        self.git.set_ref(agent_id, commit)  # after the row: repair() re-creates a lost ref
+        return AddResult(agent_id, pid)
+
+    def _insert_agent(self, agent_id, commit, tree, parent, run, proposer, gen, depth, summary):
+        now = time.time()
+        self.db.execute(
+            f"INSERT INTO agents ({_AGENT_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [agent_id, int(agent_id), commit, tree, parent, run, "proposed", None, proposer,
+             gen, depth, summary, None, now, now])
+
+    def _insert_proposal(self, run, parent, agent, proposer, usage, summary, diagnosis, status,
+                         reason, diff, seconds=None) -> int:
+        u = usage
+        cur = self.db.execute(
+            "INSERT INTO proposals (run, parent, agent, proposer, model, prompt_tokens, "
+            "completion_tokens, cost, summary, diagnosis, status, reason, diff, seconds, created) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [run, parent, agent, proposer, getattr(u, "model", None),
+             getattr(u, "prompt_tokens", 0), getattr(u, "completion_tokens", 0),
+             getattr(u, "cost", 0.0), summary, diagnosis, status, reason, diff, seconds,
+             time.time()])
+        return cur.lastrowid
+
+    def record_rejected_proposal(self, parent: str, reason: str, *, proposer: str,
+                                 run: str | None = None, usage: Any = None, summary: str = "",
+                                 diagnosis: str | None = None, seconds: float | None = None) -> int:
+        """Record a proposal that never produced a diff (e.g. the model's answer was unusable)."""
+        with self._write(), self.db.conn:
+            return self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
+                                         "rejected", reason, None, seconds)
+
+    # -- status, results, journal --------------------------------------------
+    def set_status(self, agent_id: str, status: str, reason: str | None = None) -> None:
+        """Move an agent along proposed -> evaluating -> admitted/rejected/failed."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        with self._write(), self.db.conn:
+            current = self.agent(agent_id).status
+            if status != current and status not in TRANSITIONS[current]:
+                raise ValueError(f"agent {agent_id}: illegal transition {current} -> {status}")
+            self.db.execute("UPDATE agents SET status=?, reason=?, updated=? WHERE id=?",
+                            [status, reason, time.time(), agent_id])
+
+    def record_evaluation(self, agent_id: str, suite: str, stage: int, results: Iterable[Any], *,
+                          image: str | None = None, seed: int | None = None,
+                          run: str | None = None, artifacts: dict[str, str] | None = None) -> float:
+        """Store per-task results (TaskResult-like) of one stage; returns the agent's new score."""
+        now = time.time()
+        rows = [[agent_id, suite, stage, r.task_id, float(r.score), int(bool(r.resolved)),
+                 float(getattr(r, "seconds", 0.0)), image, seed, getattr(r, "log", ""), run, now]
+                for r in results]
+        with self._write(), self.db.conn:
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO evaluations (agent, suite, stage, task, score, resolved, "
+                "seconds, image, seed, log, run, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            for name, text in (artifacts or {}).items():
+                self.db.execute("INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?)",
+                                [agent_id, suite, stage, name, text, now])
+            self.db.execute("UPDATE agents SET score=(SELECT AVG(score) FROM evaluations "
+                            "WHERE agent=?), updated=? WHERE id=?", [agent_id, now, agent_id])
+            return self.db.execute("SELECT score FROM agents WHERE id=?", [agent_id]).fetchone()[0]
+
+    def record_event(self, kind: str, *, run: str | None = None, agent: str | None = None,
+                     **data: Any) -> int:
+        """Append to the journal; returns the event's sequence number."""
+        with self._write(), self.db.conn:
+            cur = self.db.execute("INSERT INTO events (ts, run, kind, agent, data) VALUES (?,?,?,?,?)",
+                                  [time.time(), run, kind, agent, json.dumps(data, default=str)])
+            return cur.lastrowid
+
+    def record_usage(self, agent: str | None, model: str, prompt_tokens: int,
+                     completion_tokens: int, cost: float, *, run: str | None = None,
+                     purpose: str = "") -> None:
+        with self._write(), self.db.conn:
+            self.db.execute("INSERT INTO usage (agent, run, purpose, model, prompt_tokens, "
+                            "completion_tokens, cost, created) VALUES (?,?,?,?,?,?,?,?)",
+                            [agent, run, purpose, model, prompt_tokens, completion_tokens, cost,
+                             time.time()])
+
+    def record_transcript(self, agent: str | None, text: str, *, run: str | None = None,
+                          kind: str = "model") -> None:
+        with self._write(), self.db.conn:
+            self.db.execute("INSERT INTO transcripts (agent, run, kind, text, created) "
+                            "VALUES (?,?,?,?,?)", [agent, run, kind, text, time.time()])
+
+    # -- reading -------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self.db.execute(sql, list(params)).fetchall()
+
+    def agent(self, agent_id: str) -> Agent:
+        rows = self.query(f"SELECT {_AGENT_COLS} FROM agents WHERE id=?", [agent_id])
+        if not rows:
+            raise UnknownAgent(self._unknown_message(agent_id))
+        return Agent.from_row(rows[0])
+
+    def agents(self, status: str | None = None) -> list[Agent]:
+        sql = f"SELECT {_AGENT_COLS} FROM agents"
+        rows = self.query(sql + " WHERE status=? ORDER BY seq", [status]) if status else \
+            self.query(sql + " ORDER BY seq")
+        return [Agent.from_row(r) for r in rows]
+
+    def count(self) -> int:
+        return self.query("SELECT COUNT(*) FROM agents")[0][0]
+
+    def resolve_id(self, text: str) -> str:
+        """Accept a full id, its integer form (``42``) or a unique prefix."""
+        text = text.strip()
+        if text.isdigit() and self.query("SELECT 1 FROM agents WHERE seq=?", [int(text)]):
+            return format_id(int(text))
+        rows = self.query("SELECT id FROM agents WHERE id LIKE ? ORDER BY seq LIMIT 2", [text + "%"])
+        if len(rows) == 1:
+            return rows[0][0]
+        raise UnknownAgent(self._unknown_message(text))
+
+    def _unknown_message(self, text: str) -> str:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM agents").fetchall()]
+        close = difflib.get_close_matches(text, ids, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"unknown agent {text!r} in {self.path}{hint}"
+
+    def children(self, agent_id: str) -> list[str]:
+        return [r[0] for r in self.query("SELECT id FROM agents WHERE parent=? ORDER BY seq", [agent_id])]
+
+    def ancestors(self, agent_id: str) -> list[str]:
+        """Ids from the agent's parent up to its root."""
+        out, cur = [], self.agent(agent_id).parent
+        while cur is not None:
+            out.append(cur)
+            cur = self.agent(cur).parent
+        return out
+
+    def best(self, k: int = 1, status: str = "admitted") -> list[Agent]:
+        rows = self.query(f"SELECT {_AGENT_COLS} FROM agents WHERE status=? AND score IS NOT NULL "
+                          "ORDER BY score DESC, seq LIMIT ?", [status, k])
+        return [Agent.from_row(r) for r in rows]
+
+    def evaluations(self, agent_id: str) -> list[dict]:
+        cols = ("suite", "stage", "task", "score", "resolved", "seconds", "image", "seed", "log", "run")
+        rows = self.query(f"SELECT {', '.join(cols)} FROM evaluations WHERE agent=? "
+                          "ORDER BY suite, stage, task", [agent_id])
+        return [dict(zip(cols, r)) | {"resolved": bool(r[4])} for r in rows]
+
+    def artifacts(self, agent_id: str) -> dict[str, str]:
+        rows = self.query("SELECT suite, stage, name, text FROM artifacts WHERE agent=? "
+                          "ORDER BY suite, stage, name", [agent_id])
+        return {f"{s}/{st}/{n}": t for s, st, n, t in rows}
+
+    def proposals(self, agent_id: str | None = None, run: str | None = None) -> list[dict]:
+        cols = ("id", "run", "parent", "agent", "proposer", "model", "prompt_tokens",
+                "completion_tokens", "cost", "summary", "diagnosis", "status", "reason", "seconds")
+        where, params = [], []
+        if agent_id:
+            where.append("agent=?"), params.append(agent_id)
+        if run:
+            where.append("run=?"), params.append(run)
+        sql = f"SELECT {', '.join(cols)} FROM proposals" + (" WHERE " + " AND ".join(where) if where else "")
+        return [dict(zip(cols, r)) for r in self.query(sql + " ORDER BY id", params)]
+
+    def events(self, run: str | None = None, kind: str | None = None) -> list[dict]:
+        where, params = [], []
+        if run:
+            where.append("run=?"), params.append(run)
+        if kind:
+            where.append("kind=?"), params.append(kind)
+        sql = "SELECT seq, ts, run, kind, agent, data FROM events" + \
+              (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+        return [{"seq": s, "ts": ts, "run": r, "kind": k, "agent": a, "data": json.loads(d or "{}")}
+                for s, ts, r, k, a, d in self.query(sql, params)]
+
+    def materialize(self, agent_id: str, dest: Path) -> Path:
+        """Check the agent's code out into ``dest`` (one git call, any depth)."""
+        return self.git.materialize(self.agent(agent_id).commit_sha, dest)
+
+    def diff(self, agent_id: str, against: str | None = None) -> str:
+        """The agent's code change against ``against`` (default: its parent)."""
+        a = self.agent(agent_id)
+        base = self.agent(against).commit_sha if against else (
+            self.agent(a.parent).commit_sha if a.parent else None)
+        return self.git.diff(base, a.commit_sha)
+
+    def check(self) -> list[str]:
+        """Every problem with the archive's invariants (empty list when clean)."""
+        return check_archive(self)
+
+    def repair(self) -> list[str]:
+        """Re-create refs lost by a crash between the row insert and update-ref."""
+        return repair_refs(self)
