@@ -192,7 +192,8 @@ class Archive:
     def add_child(self, parent: str, diff: str, *, summary: str, proposer: str,
                   run: str | None = None, usage: Any = None, diagnosis: str | None = None,
                   transplant_from: str | None = None, inspirations: Iterable[str] = (),
-                  generation: int | None = None, seconds: float | None = None) -> AddResult:
+                  generation: int | None = None, seconds: float | None = None,
+                  job: int | None = None) -> AddResult:
         """Apply ``diff`` to ``parent`` and commit it as a new agent.
 
         A diff that is empty, escapes the agent, touches .git, is binary or
@@ -212,7 +213,7 @@ class Archive:
         if reason is not None:
             with self._write(), self.db.conn:
                 pid = self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
-                                            "rejected", reason, diff, seconds)
+                                            "rejected", reason, diff, seconds, job)
             return AddResult(None, pid, reason)
         with self._write():
             agent_id = format_id(self._next_seq)
@@ -223,7 +224,7 @@ class Archive:
         with self._lock, self.db.conn:
             self._insert_agent(agent_id, commit, tree, parent, run, proposer, gen, p.depth + 1, summary)
             pid = self._insert_proposal(run, parent, agent_id, proposer, usage, summary, diagnosis,
-                                        "committed", None, diff, seconds)
+                                        "committed", None, diff, seconds, job)
             self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'parent')", [parent, agent_id])
             if transplant_from:
                 self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'transplant')",
@@ -242,25 +243,26 @@ class Archive:
              gen, depth, summary, None, now, now])
 
     def _insert_proposal(self, run, parent, agent, proposer, usage, summary, diagnosis, status,
-                         reason, diff, seconds=None) -> int:
+                         reason, diff, seconds=None, job=None) -> int:
         u = usage
         cur = self.db.execute(
             "INSERT INTO proposals (run, parent, agent, proposer, model, prompt_tokens, "
-            "completion_tokens, cost, summary, diagnosis, status, reason, diff, seconds, created) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "completion_tokens, cost, summary, diagnosis, status, reason, diff, seconds, job, "
+            "created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [run, parent, agent, proposer, getattr(u, "model", None),
              getattr(u, "prompt_tokens", 0), getattr(u, "completion_tokens", 0),
-             getattr(u, "cost", 0.0), summary, diagnosis, status, reason, diff, seconds,
+             getattr(u, "cost", 0.0), summary, diagnosis, status, reason, diff, seconds, job,
              time.time()])
         return cur.lastrowid
 
     def record_rejected_proposal(self, parent: str, reason: str, *, proposer: str,
                                  run: str | None = None, usage: Any = None, summary: str = "",
-                                 diagnosis: str | None = None, seconds: float | None = None) -> int:
+                                 diagnosis: str | None = None, seconds: float | None = None,
+                                 job: int | None = None) -> int:
         """Record a proposal that never produced a diff (e.g. the model's answer was unusable)."""
         with self._write(), self.db.conn:
             return self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
-                                         "rejected", reason, None, seconds)
+                                         "rejected", reason, None, seconds, job)
 
     # -- status, results, journal --------------------------------------------
     def set_status(self, agent_id: str, status: str, reason: str | None = None) -> None:
@@ -381,7 +383,8 @@ class Archive:
 
     def proposals(self, agent_id: str | None = None, run: str | None = None) -> list[dict]:
         cols = ("id", "run", "parent", "agent", "proposer", "model", "prompt_tokens",
-                "completion_tokens", "cost", "summary", "diagnosis", "status", "reason", "seconds")
+                "completion_tokens", "cost", "summary", "diagnosis", "status", "reason", "seconds",
+                "job")
         where, params = [], []
         if agent_id:
             where.append("agent=?"), params.append(agent_id)

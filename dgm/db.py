@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS proposals (
     id INTEGER PRIMARY KEY, run TEXT, parent TEXT, agent TEXT, proposer TEXT, model TEXT,
     prompt_tokens INTEGER DEFAULT 0, completion_tokens INTEGER DEFAULT 0, cost REAL DEFAULT 0,
     summary TEXT, diagnosis TEXT, status TEXT NOT NULL, reason TEXT, diff TEXT,
-    seconds REAL, created REAL);
+    seconds REAL, job INTEGER, created REAL);
+CREATE INDEX IF NOT EXISTS proposals_run_job ON proposals(run, job);
 CREATE INDEX IF NOT EXISTS proposals_agent ON proposals(agent);
 CREATE TABLE IF NOT EXISTS usage (
     id INTEGER PRIMARY KEY, agent TEXT, run TEXT, purpose TEXT, model TEXT,
