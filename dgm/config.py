@@ -1,0 +1,108 @@
+"""Run configuration: ``dgm.toml`` merged with command-line flags, validated by pydantic.
+
+Every key has a default, so ``dgm run`` with no file and no flags runs the
+offline default (metalearning, agents/metalearner, the icl stages, mutation
+proposer, dgm selection, 12 children). An invalid key or value is one clear
+line naming the key and the allowed values.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError
+
+PROPOSERS = ("mutation", "llm", "self")
+STRATEGIES = ("dgm", "score", "greedy", "random", "hgm", "weighted")
+DOMAIN_DEFAULTS = {
+    "metalearning": {"seed_agent": "agents/metalearner", "suites": ["icl"]},
+    "coding": {"seed_agent": "agents/coding", "suites": ["swe-mini"], "proposer": "self"},
+}
+
+
+class ModelConfig(BaseModel):
+    """The foundation-model endpoint (any OpenAI-compatible server)."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: Optional[str] = None
+    api_key_env: str = "OPENAI_API_KEY"
+    propose_model: str = "gpt-4o-mini"
+    diagnose_model: str = "gpt-4o-mini"
+    agent_model: str = "gpt-4o-mini"
+    budget_usd: Optional[float] = None
+    budget_tokens: Optional[int] = None
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    timeout_s: float = 120.0
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    domain: Literal["metalearning", "coding"] = "metalearning"
+    seed_agent: Optional[Path] = None
+    suites: Optional[list[str]] = None
+    proposer: Optional[Literal["mutation", "llm", "self"]] = None
+    selection: Literal["dgm", "score", "greedy", "random", "hgm", "weighted"] = "dgm"
+    admission: Literal["keep_all", "keep_better"] = "keep_all"
+    admission_margin: float = Field(0.1, ge=0)
+    children: int = Field(12, ge=0, description="budget: children to commit")
+    wall_seconds: Optional[float] = Field(None, gt=0)
+    workers: int = Field(2, ge=1, le=64)
+    schedule: Literal["async", "generational"] = "async"
+    generation_size: int = Field(2, ge=1)
+    seed: int = 0
+    sandbox: Literal["auto", "docker", "bwrap", "unsafe"] = "auto"
+    device: str = "cpu"
+    max_stages: Optional[int] = Field(None, ge=1)
+    executor: Literal["local", "ray"] = "local"
+    ray_address: Optional[str] = None
+    model: ModelConfig = Field(default_factory=ModelConfig)
+
+    @model_validator(mode="after")
+    def _domain_defaults(self) -> "RunConfig":
+        d = DOMAIN_DEFAULTS[self.domain]
+        if self.seed_agent is None:
+            self.seed_agent = Path(d["seed_agent"])
+        if self.suites is None:
+            self.suites = list(d["suites"])
+        if self.proposer is None:
+            self.proposer = d.get("proposer", "mutation")
+        return self
+
+
+def _explain(exc: ValidationError, where: str) -> str:
+    e = exc.errors()[0]
+    key = ".".join(str(p) for p in e["loc"] if not isinstance(p, int)) or "(top level)"
+    msg = e["msg"]
+    if e["type"] == "extra_forbidden":
+        msg = f"unknown key; allowed keys: {', '.join(RunConfig.model_fields)}"
+    return f"{where}: {key}: {msg}"
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read ``dgm.toml`` (when it exists) and apply flag overrides (None values are ignored)."""
+    data: dict[str, Any] = {}
+    where = "flags"
+    if path is not None:
+        if not Path(path).is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = data.get("run", data)
+        where = f"{path} (or its flag)"
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            if key.startswith("model."):
+                data.setdefault("model", {})[key[6:]] = value
+            else:
+                data[key] = value
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, where)) from None

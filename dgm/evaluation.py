@@ -1,0 +1,129 @@
+"""Staged evaluation: the stage plan, the gate, and the compute task for one stage.
+
+The compute side (``evaluate_stage``) only *reads* the archive's git objects
+to check the agent out; results go back to the scheduler, the only writer.
+It runs in a thread here, or in a Ray worker (see executors.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .gitstore import GitStore
+from .suites import EvalContext, StageOutcome, Suite, load_suite
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """One step of an agent's evaluation: a suite's stage and the score needed to enter it."""
+
+    suite: str
+    stage: int  # 0-based within the suite
+    name: str
+    threshold: float
+    locator: str = ""  # where workers load the suite from (its directory)
+
+
+def make_plan(suites: list[Suite], max_stages: int | None = None) -> list[StagePlan]:
+    plan = []
+    for s in suites:
+        for i, st in enumerate(s.stages[:max_stages]):
+            plan.append(StagePlan(s.name, i, st.name, st.threshold if i else 0.0, str(s.spec.path)))
+    return plan
+
+
+def next_step(plan: list[StagePlan], pos: int, last_score: float) -> int | None:
+    """Index of the next stage to run after plan[pos] scored ``last_score``, or None.
+
+    A later stage of the same suite is entered only when the previous stage
+    reached its threshold; the first stage of the next suite always runs.
+    """
+    suite = plan[pos].suite
+    i = pos + 1
+    if i < len(plan) and plan[i].suite == suite:
+        if last_score >= plan[i].threshold:
+            return i
+        while i < len(plan) and plan[i].suite == suite:  # gated out: skip the suite's rest
+            i += 1
+    return i if i < len(plan) else None
+
+
+@dataclass
+class StageTask:
+    """Everything a worker needs to evaluate one stage of one agent (picklable)."""
+
+    repo: str  # the archive's bare repository
+    commit: str
+    suite: str
+    stage: int
+    seed: int
+    device: str = "cpu"
+    sandbox: str = "auto"
+    image: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    network: str | None = None
+    bundle: bytes | None = None  # a git bundle with the commit, when the repo is not local
+
+
+class Runtime:
+    """Per-process caches: the sandbox backend and loaded suites."""
+
+    _lock = threading.Lock()
+    _sandboxes: dict[str, object] = {}
+    _suites: dict[str, Suite] = {}
+
+    @classmethod
+    def sandbox(cls, kind: str, image: str | None = None):
+        with cls._lock:
+            if kind not in cls._sandboxes:
+                from .sandbox.select import choose_sandbox
+                cls._sandboxes[kind] = choose_sandbox(kind, image=image, echo=lambda line: None)
+            return cls._sandboxes[kind]
+
+    @classmethod
+    def suite(cls, name: str) -> Suite:
+        with cls._lock:
+            if name not in cls._suites:
+                cls._suites[name] = load_suite(name)
+            return cls._suites[name]
+
+    @classmethod
+    def close(cls) -> None:
+        with cls._lock:
+            for sb in cls._sandboxes.values():
+                try:
+                    sb.close()
+                except Exception:
+                    pass
+            cls._sandboxes.clear()
+
+
+def checkout(task: StageTask, dest: Path) -> Path:
+    """Materialise the agent's commit (from the archive, or from a shipped bundle)."""
+    if task.bundle is not None:
+        from .bundles import materialize_from_bundle
+        return materialize_from_bundle(task.bundle, task.commit, dest)
+    return GitStore(Path(task.repo)).materialize(task.commit, dest)
+
+
+def evaluate_stage(task: StageTask) -> StageOutcome:
+    """Run one stage; infrastructure errors propagate (the scheduler marks the agent failed)."""
+    work = Path(tempfile.mkdtemp(prefix="dgm-eval-"))
+    try:
+        agent_dir = checkout(task, work / "agent")
+        suite = Runtime.suite(task.suite)
+        ctx = EvalContext(sandbox=Runtime.sandbox(task.sandbox, task.image), workdir=work / "work",
+                          seed=task.seed, device=task.device, image=task.image, env=dict(task.env),
+                          network=task.network)
+        ctx.workdir.mkdir()
+        start = time.monotonic()
+        outcome = suite.evaluate(agent_dir, task.stage, ctx)
+        outcome.artifacts.setdefault("stage_seconds", f"{time.monotonic() - start:.2f}")
+        return outcome
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,321 @@
+"""The evolution loop: select → propose → commit → evaluate stage by stage → admit/reject.
+
+The scheduler (this module, one thread) is the only archive writer; proposals
+and evaluations run as futures (threads here, Ray tasks elsewhere). Every
+state change is journaled (``events``), each proposal carries its job index,
+and job seeds derive from (run seed, job index), so after a crash ``resume``
+re-queues in-flight work exactly: a proposal that never reached the archive is
+redone with the same seed and parent; a child whose evaluation was cut off
+continues after its last recorded stage. Nothing is run twice or lost.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import random
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .archive import Archive
+from .evaluation import StagePlan, StageTask, evaluate_stage, next_step
+from .population import Population
+from .proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer
+from .selection import Strategy
+
+
+# Set by the CLI's first Ctrl-C: start no new job, finish the ones in flight.
+STOP_REQUESTED = threading.Event()
+
+
+@dataclass
+class Job:
+    index: int  # -1 for a seed agent
+    seed: int
+    parent: str | None = None
+    agent: str | None = None
+    pos: int = 0  # position in the stage plan
+    work: Path | None = None
+
+
+@dataclass
+class LoopSettings:
+    run_id: str
+    budget: int
+    workers: int
+    seed: int
+    schedule: str = "async"
+    generation_size: int = 2
+    wall_seconds: float | None = None
+    admission: str = "keep_all"
+    admission_margin: float = 0.1
+    sandbox: str = "auto"
+    image: str | None = None
+    device: str = "cpu"
+    env: dict | None = None
+    network: str | None = None
+
+
+class Loop:
+    def __init__(self, archive: Archive, settings: LoopSettings, plan: list[StagePlan],
+                 proposer: Proposer, strategy: Strategy, executor: Any, reporter: Any,
+                 sandbox: Any = None):
+        self.a, self.s, self.plan = archive, settings, plan
+        self.proposer, self.strategy, self.executor, self.reporter = proposer, strategy, executor, reporter
+        self.sandbox = sandbox
+        self.pop = Population.from_archive(archive)
+        self.propose_pool = cf.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="dgm-prop")
+        self.futures: dict[cf.Future, tuple[str, Job]] = {}
+        self.stopping = False
+        self.started = time.monotonic()
+        self.next_index = 0
+        self.attempts = 0
+        self.children = 0
+        self.seed_ids: list[str] = []
+        self.overhead = 0.0  # seconds the scheduler itself spent (selection, writes, events)
+
+    # -- helpers -------------------------------------------------------------
+    def job_seed(self, index: int) -> int:
+        digest = hashlib.sha256(f"{self.s.seed}:{index}".encode()).digest()
+        return int.from_bytes(digest[:8], "big")
+
+    def event(self, kind: str, agent: str | None = None, **data: Any) -> None:
+        self.a.record_event(kind, run=self.s.run_id, agent=agent, **data)
+
+    def _in_propose(self) -> int:
+        return sum(1 for phase, _ in self.futures.values() if phase == "propose")
+
+    # -- recovery ------------------------------------------------------------
+    def recover(self) -> list[Job]:
+        """Rebuild in-flight work from the journal and the archive (see module docstring)."""
+        run = self.s.run_id
+        started = {e["data"]["job"]: e["data"] for e in self.a.events(run=run, kind="job_started")}
+        proposed = {r[0] for r in self.a.query(
+            "SELECT DISTINCT job FROM proposals WHERE run=? AND job IS NOT NULL", [run])}
+        job_of = dict(self.a.query(
+            "SELECT agent, job FROM proposals WHERE run=? AND agent IS NOT NULL", [run]))
+        self.seed_ids = [r[0] for r in self.a.query(
+            "SELECT id FROM agents WHERE parent IS NULL ORDER BY seq")]
+        self.children = self.a.query(
+            "SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL", [run])[0][0]
+        self.attempts = len(proposed | set(started))
+        self.next_index = max(proposed | set(started), default=-1) + 1
+        jobs = []
+        for aid, status in self.a.query("SELECT id, status FROM agents WHERE status IN "
+                                        "('proposed', 'evaluating') ORDER BY seq"):
+            idx = job_of.get(aid)
+            idx = -1 if idx is None else idx  # seeds have no job
+            job = Job(idx, self.job_seed(idx), agent=aid, parent=self.a.agent(aid).parent)
+            if status == "evaluating":
+                self.event("requeued", agent=aid, job=idx)
+            jobs.append(job)
+        for idx in sorted(set(started) - proposed):  # proposals lost mid-flight: redo them
+            self.event("job_redone", job=idx)
+            jobs.append(Job(idx, self.job_seed(idx), parent=started[idx]["parent"]))
+        return jobs
+
+    # -- the loop ------------------------------------------------------------
+    def run(self) -> None:
+        pending = self.recover()
+        self.event("run_resumed" if self.attempts or self.children else "run_started",
+                   budget=self.s.budget, workers=self.s.workers)
+        for job in pending:
+            if job.agent is None:
+                self._start_proposal(job)
+            else:
+                self._continue_eval(job)
+        try:
+            while True:
+                if STOP_REQUESTED.is_set():
+                    self.stopping = True
+                self._fill()
+                if not self.futures:
+                    break
+                done, _ = cf.wait(list(self.futures), timeout=0.5, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    phase, job = self.futures.pop(fut)
+                    t0 = time.perf_counter()
+                    self._on_proposal(job, fut) if phase == "propose" else self._on_stage(job, fut)
+                    self.overhead += time.perf_counter() - t0
+                self._report()
+        finally:
+            self.propose_pool.shutdown(wait=False, cancel_futures=True)
+
+    def _report(self) -> None:
+        best = self.pop.best()
+        self.reporter.update(done=self.children, running=len(self.futures),
+                             best=None if best is None else (best.id, best.score))
+
+    def _budget_left(self) -> bool:
+        if self.s.wall_seconds is not None and time.monotonic() - self.started > self.s.wall_seconds:
+            return False
+        # stop trying when proposals keep failing: 4 attempts per child plus slack
+        return (self.children + self._in_propose() < self.s.budget
+                and self.attempts < 4 * self.s.budget + 10)
+
+    def _fill(self) -> None:
+        if self.stopping or any(j.index == -1 for _, j in self.futures.values()):
+            return  # seeds are evaluated before any child is proposed
+        if self.s.schedule == "generational":
+            if self.futures or not self._budget_left():
+                return
+            k = min(self.s.generation_size, self.s.budget - self.children)
+            gen = self.next_index // self.s.generation_size
+            t0 = time.perf_counter()
+            rng = random.Random(self.job_seed(-1000 - gen))
+            parents = self._select(k, rng)
+            self.overhead += time.perf_counter() - t0
+            for p in parents or []:
+                self._start_job(p)
+            return
+        while len(self.futures) < self.s.workers and self._budget_left():
+            job_rng = random.Random(self.job_seed(self.next_index))
+            t0 = time.perf_counter()
+            parents = self._select(1, job_rng)
+            self.overhead += time.perf_counter() - t0
+            if not parents:
+                return
+            self._start_job(parents[0])
+
+    def _select(self, k: int, rng: random.Random) -> list[str]:
+        cands = self.pop.candidates()
+        if not cands:
+            self.reporter.message("no admitted agent to select a parent from: the seed failed "
+                                  "its first stage; see `dgm show` for its evaluation logs")
+            self.stopping = True
+            return []
+        return self.strategy.select(cands, k, rng)
+
+    def _start_job(self, parent: str) -> None:
+        idx = self.next_index
+        self.next_index += 1
+        self._start_proposal(Job(idx, self.job_seed(idx), parent=parent))
+
+    def _start_proposal(self, job: Job) -> None:
+        self.attempts += 1
+        self.event("job_started", agent=job.parent, job=job.index, parent=job.parent, seed=job.seed)
+        job.work = Path(tempfile.mkdtemp(prefix="dgm-prop-"))
+        parent_dir = self.a.materialize(job.parent, job.work / "parent")
+        ctx = ProposeContext(parent_id=job.parent, parent_dir=parent_dir,
+                             rng=random.Random(job.seed), archive=self.a,
+                             work_dir=job.work, sandbox=self.sandbox,
+                             gateway_env=dict(self.s.env or {}))
+        self.futures[self.propose_pool.submit(_timed_propose, self.proposer, ctx)] = ("propose", job)
+
+    def _on_proposal(self, job: Job, fut: cf.Future) -> None:
+        shutil.rmtree(job.work or "", ignore_errors=True)
+        result, seconds = fut.result()
+        common = dict(proposer=self.proposer.name, run=self.s.run_id, job=job.index, seconds=seconds)
+        if isinstance(result, ProposalRejected):
+            self.a.record_rejected_proposal(job.parent, result.reason, usage=result.usage, **common)
+            self.event("job_done", job=job.index, outcome="rejected", reason=result.reason)
+            self.reporter.child(None, "rejected", None, result.reason)
+            return
+        res = self.a.add_child(job.parent, result.diff, summary=result.summary, usage=result.usage,
+                               diagnosis=result.diagnosis, transplant_from=result.transplant_from,
+                               inspirations=result.inspirations, **common)
+        if result.transcript:
+            self.a.record_transcript(res.agent_id, result.transcript, run=self.s.run_id, kind="proposal")
+        if not res.ok:
+            self.event("job_done", job=job.index, outcome="rejected", reason=res.reason)
+            self.reporter.child(None, "rejected", None, res.reason)
+            return
+        job.agent = res.agent_id
+        self.children += 1
+        self.pop.add(job.agent, job.parent)
+        self.event("child_committed", agent=job.agent, job=job.index, summary=result.summary)
+        self._continue_eval(job)
+
+    # -- evaluation ----------------------------------------------------------
+    def _continue_eval(self, job: Job) -> None:
+        """Start (or resume after the last recorded stage) the agent's staged evaluation."""
+        pos: int | None = 0
+        while pos is not None:
+            step = self.plan[pos]
+            rows = self.a.query("SELECT AVG(score) FROM evaluations WHERE agent=? AND suite=? "
+                                "AND stage=? AND run=?", [job.agent, step.suite, step.stage, self.s.run_id])
+            if rows[0][0] is None:
+                break
+            pos = next_step(self.plan, pos, rows[0][0])
+        if pos is None:
+            self._admit(job)
+            return
+        job.pos = pos
+        if self.a.agent(job.agent).status == "proposed":
+            self.event("eval_started", agent=job.agent, job=job.index)
+            self.a.set_status(job.agent, "evaluating")
+            self.pop.set_status(job.agent, "evaluating")
+        self._submit_stage(job)
+
+    def _submit_stage(self, job: Job) -> None:
+        step = self.plan[job.pos]
+        task = StageTask(repo=str(self.a.git.path), commit=self.a.agent(job.agent).commit_sha,
+                         suite=step.locator or step.suite, stage=step.stage, seed=self.s.seed, device=self.s.device,
+                         sandbox=self.s.sandbox, image=self.s.image, env=dict(self.s.env or {}),
+                         network=self.s.network)
+        self.event("stage_started", agent=job.agent, suite=step.suite, stage=step.stage)
+        self.futures[self.executor.submit(evaluate_stage, task)] = ("evaluate", job)
+
+    def _on_stage(self, job: Job, fut: cf.Future) -> None:
+        step = self.plan[job.pos]
+        try:
+            outcome = fut.result()
+        except Exception as exc:  # the harness or the sandbox broke, not the agent
+            reason = f"evaluation of {step.suite} stage {step.stage + 1} failed: {type(exc).__name__}: {exc}"
+            self.event("job_done", agent=job.agent, job=job.index, outcome="failed", reason=reason)
+            self.a.set_status(job.agent, "failed", reason[:500])
+            self.pop.set_status(job.agent, "failed")
+            self.reporter.child(job.agent, "failed", None, reason)
+            return
+        score = self.a.record_evaluation(job.agent, step.suite, step.stage, outcome.results,
+                                         image=outcome.image_digest, seed=self.s.seed,
+                                         run=self.s.run_id, artifacts=outcome.artifacts)
+        own = self.a.query("SELECT SUM(score), COUNT(*), SUM(resolved) FROM evaluations WHERE agent=?",
+                           [job.agent])[0]
+        self.pop.set_results(job.agent, own[0] or 0.0, own[1], own[2] or 0)
+        self.pop.set_score(job.agent, score)
+        self.event("stage_done", agent=job.agent, suite=step.suite, stage=step.stage,
+                   score=outcome.score, tasks=len(outcome.results))
+        nxt = next_step(self.plan, job.pos, outcome.score)
+        if nxt is None:
+            self._admit(job)
+        else:
+            job.pos = nxt
+            self._submit_stage(job)
+
+    def _admit(self, job: Job) -> None:
+        ag = self.a.agent(job.agent)
+        first = self.plan[0]
+        s1 = self.a.query("SELECT AVG(score) FROM evaluations WHERE agent=? AND suite=? AND stage=?",
+                          [job.agent, first.suite, first.stage])[0][0] or 0.0
+        status, reason = "admitted", None
+        if ag.parent is None:
+            if s1 <= 0:
+                self.reporter.message(f"warning: seed {ag.id} scored 0 on stage 1; it stays a parent")
+        elif s1 <= 0:
+            status, reason = "rejected", "scored 0 on stage 1 (see its evaluation logs)"
+        elif self.s.admission == "keep_better":
+            seed_score = min((self.pop.members[s].score or 0.0) for s in self.seed_ids) if self.seed_ids else 0.0
+            if (ag.score or 0.0) < seed_score - self.s.admission_margin:
+                status, reason = "rejected", (f"score {ag.score:.3f} below the seed's {seed_score:.3f} "
+                                              f"minus margin {self.s.admission_margin}")
+        self.event("job_done", agent=ag.id, job=job.index, outcome=status, score=ag.score)
+        self.a.set_status(ag.id, status, reason)
+        self.pop.set_status(ag.id, status)
+        self.reporter.child(ag.id, status, ag.score, ag.summary)
+
+
+def _timed_propose(proposer: Proposer, ctx: ProposeContext) -> tuple[Proposal | ProposalRejected, float]:
+    t0 = time.monotonic()
+    try:
+        result: Proposal | ProposalRejected = proposer.propose(ctx)
+    except ProposalRejected as rej:
+        result = rej
+    except Exception as exc:  # a proposer bug must not kill the run: record it as a rejection
+        result = ProposalRejected(f"proposer error: {type(exc).__name__}: {exc}")
+    return result, time.monotonic() - t0

@@ -1,0 +1,87 @@
+"""An in-memory view of the archive for parent selection, updated incrementally.
+
+Selection runs once per child; reloading 10k agents from SQLite each time
+would dominate the loop's own overhead, so the scheduler keeps this view in
+step with every write it makes (and rebuilds it from SQLite on resume).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Member:
+    id: str
+    parent: str | None
+    status: str
+    score: float | None = None
+    admitted_children: int = 0
+    own_sum: float = 0.0  # this agent's per-task results
+    own_n: int = 0
+    own_pass: int = 0
+    clade_sum: float = 0.0  # pooled over the agent and all its descendants (HGM's clade)
+    clade_n: int = 0
+    clade_pass: int = 0
+    children: list[str] = field(default_factory=list)
+
+
+class Population:
+    """Agents, their scores, children counts and clade aggregates."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, Member] = {}
+
+    @classmethod
+    def from_archive(cls, archive) -> "Population":
+        pop = cls()
+        for aid, parent, status, score in archive.query(
+                "SELECT id, parent, status, score FROM agents ORDER BY seq"):
+            pop.add(aid, parent, status)
+            pop.members[aid].score = score
+        for aid, s, n, p in archive.query(
+                "SELECT agent, SUM(score), COUNT(*), SUM(resolved) FROM evaluations GROUP BY agent"):
+            pop._add_results(aid, s or 0.0, n, p or 0)
+        return pop
+
+    def add(self, agent_id: str, parent: str | None, status: str = "proposed") -> None:
+        self.members[agent_id] = Member(agent_id, parent, status)
+        if parent in self.members:
+            self.members[parent].children.append(agent_id)
+            if status == "admitted":
+                self.members[parent].admitted_children += 1
+
+    def set_status(self, agent_id: str, status: str) -> None:
+        m = self.members[agent_id]
+        if m.parent in self.members and (status == "admitted") != (m.status == "admitted"):
+            self.members[m.parent].admitted_children += 1 if status == "admitted" else -1
+        m.status = status
+
+    def set_score(self, agent_id: str, score: float | None) -> None:
+        self.members[agent_id].score = score
+
+    def set_results(self, agent_id: str, s: float, n: int, p: int) -> None:
+        """Set an agent's own totals (idempotent: re-recorded stages are not counted twice)."""
+        m = self.members[agent_id]
+        self._add_results(agent_id, s - m.own_sum, n - m.own_n, p - m.own_pass)
+
+    def _add_results(self, agent_id: str, s: float, n: int, p: int) -> None:
+        m = self.members[agent_id]
+        m.own_sum += s
+        m.own_n += n
+        m.own_pass += p
+        cur: str | None = agent_id
+        while cur is not None and cur in self.members:  # every ancestor's clade grows
+            c = self.members[cur]
+            c.clade_sum += s
+            c.clade_n += n
+            c.clade_pass += p
+            cur = c.parent
+
+    def candidates(self) -> list[Member]:
+        """Admitted agents with a score: the parents selection may choose from."""
+        return [m for m in self.members.values() if m.status == "admitted" and m.score is not None]
+
+    def best(self) -> Member | None:
+        cands = self.candidates()
+        return max(cands, key=lambda m: (m.score, -int(m.id))) if cands else None

@@ -1,0 +1,132 @@
+"""Starting or resuming a run: validate everything, open the archive, pick the
+sandbox, then hand over to the loop. Nothing starts when any input is bad."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .agents import load_manifest
+from .archive import Archive
+from .config import RunConfig, load_config
+from .errors import ConfigError, DgmError
+from .evaluation import Runtime, make_plan
+from .executors import make_executor
+from .loop import Loop, LoopSettings
+from .proposers.factory import make_proposer
+from .selection import make_strategy
+from .suites import load_suite
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    archive: Path
+    children: int
+    rejected: int
+    best_id: str | None
+    best_score: float | None
+    seed_id: str | None
+    seed_score: float | None
+    seconds: float
+    overhead_per_child_ms: float
+    status: str
+
+    @property
+    def gain(self) -> float | None:
+        if self.best_score is None or self.seed_score is None:
+            return None
+        return self.best_score - self.seed_score
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["archive"] = str(self.archive)
+        d["gain"] = self.gain
+        return d
+
+
+def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
+    manifest = load_manifest(cfg.seed_agent)
+    if manifest.domain != cfg.domain:
+        raise ConfigError(f"seed agent {cfg.seed_agent} is a {manifest.domain} agent, "
+                          f"but the run's domain is {cfg.domain}")
+    suites = [load_suite(s) for s in cfg.suites]
+    for s in suites:
+        if s.spec.domain != cfg.domain:
+            raise ConfigError(f"suite {s.name} is for the {s.spec.domain} domain, not {cfg.domain}")
+    if cfg.sandbox == "unsafe" and not unsafe:
+        raise ConfigError("running agent code unsandboxed needs the explicit --unsafe flag")
+    return suites, make_strategy(cfg.selection), make_proposer(cfg.proposer, cfg)
+
+
+def open_run(archive_path: Path | None, config_path: Path | None, overrides: dict[str, Any],
+             new_path: Path) -> tuple[Archive, RunConfig, str, bool]:
+    """Open (resume) or create the archive and its run; returns (archive, config, run id, resumed)."""
+    if archive_path is not None and (archive_path / "dgm.db").is_file():
+        archive = Archive.open(archive_path)
+        info = archive.run_info()
+        if info is None:
+            archive.close()
+            raise DgmError(f"{archive_path} holds no run; start one with `dgm run --archive NEW_DIR`")
+        stored = json.loads(info["config"] or "{}")
+        try:
+            cfg = load_config(None, {**stored, **{k: v for k, v in overrides.items() if v is not None}})
+        except DgmError:
+            archive.close()
+            raise
+        return archive, cfg, info["id"], True
+    cfg = load_config(config_path, overrides)
+    path = archive_path or new_path
+    archive = Archive.create(path)
+    run_id = "run-" + time.strftime("%Y%m%d-%H%M%S")
+    archive.save_run(run_id, status="running", seed=cfg.seed, config=cfg.model_dump_json())
+    archive.add_seed(cfg.seed_agent, summary=f"seed agent {cfg.seed_agent}", run=run_id)
+    return archive, cfg, run_id, False
+
+
+def execute(archive: Archive, cfg: RunConfig, run_id: str, resumed: bool, reporter: Any,
+            unsafe: bool = False) -> RunSummary:
+    suites, strategy, proposer = _validate(cfg, unsafe)
+    archive.save_run(run_id, status="running", config=cfg.model_dump_json())
+    from .sandbox.select import choose_sandbox
+    sandbox = choose_sandbox(cfg.sandbox, echo=reporter.message)
+    image = None
+    if sandbox.name == "docker":
+        from .sandbox.image import ensure_image
+        image = ensure_image(echo=reporter.message)
+    Runtime._sandboxes[cfg.sandbox] = sandbox  # evaluations reuse the backend chosen here
+    settings = LoopSettings(run_id=run_id, budget=cfg.children, workers=cfg.workers, seed=cfg.seed,
+                            schedule=cfg.schedule, generation_size=cfg.generation_size,
+                            wall_seconds=cfg.wall_seconds, admission=cfg.admission,
+                            admission_margin=cfg.admission_margin, sandbox=cfg.sandbox,
+                            image=image, device=cfg.device)
+    executor = make_executor(cfg)
+    loop = Loop(archive, settings, make_plan(suites, cfg.max_stages), proposer, strategy,
+                executor, reporter, sandbox=sandbox)
+    reporter.start(run_id, str(archive.path), resumed)
+    t0 = time.monotonic()
+    status = "interrupted"
+    try:
+        loop.run()
+        status = "finished" if not loop.stopping else "stopped"
+    finally:
+        archive.save_run(run_id, status=status, finished=time.time() if status == "finished" else None)
+        executor.shutdown(wait=status != "interrupted")
+        reporter.close()
+    return summarize(archive, run_id, status, time.monotonic() - t0, loop)
+
+
+def summarize(archive: Archive, run_id: str, status: str, seconds: float, loop: Loop) -> RunSummary:
+    best = archive.best(1)
+    seeds = archive.query("SELECT id, score FROM agents WHERE parent IS NULL ORDER BY seq LIMIT 1")
+    rejected = archive.query("SELECT COUNT(*) FROM proposals WHERE run=? AND status='rejected'",
+                             [run_id])[0][0] + archive.query(
+        "SELECT COUNT(*) FROM agents WHERE run=? AND status IN ('rejected','failed')", [run_id])[0][0]
+    steps = max(1, loop.attempts)
+    return RunSummary(run_id, archive.path, loop.children, rejected,
+                      best[0].id if best else None, best[0].score if best else None,
+                      seeds[0][0] if seeds else None, seeds[0][1] if seeds else None,
+                      seconds, 1000 * loop.overhead / steps, status)
