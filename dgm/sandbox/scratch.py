@@ -1,0 +1,142 @@
+"""Writable mounts with a size quota: a host tmpfs "slot", filled before and drained after.
+
+No backend ever binds a host directory writable into a sandbox. Each writable
+Mount gets a slot: a fresh tmpfs mounted on the host with ``size=`` (the quota)
+and ``nr_inodes=``, owned by the sandbox user's host uid. The source is copied
+in before the command and mirrored back after every process in the sandbox is
+dead, so the engine's directory changes only through this copy, which keeps
+regular files, directories and symlinks (as links, never followed), drops
+fifos, sockets and devices, and strips setuid/setgid/sticky bits.
+
+Mounting a tmpfs needs root; without it a slot is a plain temporary directory
+(no quota) and :attr:`Slot.quota` is False, which the backends report.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+_MS_NOSUID, _MS_NODEV = 2, 4
+_MNT_DETACH = 2
+_PREFIX = "dgm-slot-"
+_libc = None
+
+
+def _c():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _mount_tmpfs(path: Path, size_mb: int, uid: int, gid: int) -> bool:
+    if os.geteuid() != 0:
+        return False
+    inodes = max(16384, size_mb * 64)
+    opts = f"size={size_mb}m,nr_inodes={inodes},mode=0755,uid={uid},gid={gid}".encode()
+    rc = _c().mount(b"tmpfs", os.fsencode(path), b"tmpfs", _MS_NOSUID | _MS_NODEV, opts)
+    return rc == 0
+
+
+def _umount(path: Path) -> None:
+    _c().umount2(os.fsencode(path), _MNT_DETACH)
+
+
+def copy_tree(src: Path, dst: Path, owner: tuple[int, int] | None = None) -> None:
+    """Copy the contents of ``src`` into the existing directory ``dst`` (see module doc).
+
+    Iterative, so a hostile, very deep tree cannot exhaust Python's recursion.
+    """
+    chown = owner is not None and os.geteuid() == 0
+    stack = [(src, dst)]
+    while stack:
+        s_dir, d_dir = stack.pop()
+        with os.scandir(s_dir) as it:
+            entries = list(it)
+        for e in entries:
+            d = os.path.join(d_dir, e.name)
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            mode = stat.S_IMODE(st.st_mode) & 0o777
+            if stat.S_ISLNK(st.st_mode):
+                os.symlink(os.readlink(e.path), d)
+            elif stat.S_ISDIR(st.st_mode):
+                os.mkdir(d, 0o700)
+                stack.append((Path(e.path), Path(d)))
+                os.chmod(d, mode | 0o700)
+            elif stat.S_ISREG(st.st_mode):
+                shutil.copyfile(e.path, d, follow_symlinks=False)
+                os.chmod(d, mode)
+            else:
+                continue  # fifo, socket, device: never copied
+            if chown:
+                os.lchown(d, *owner)
+
+
+def clear_dir(path: Path) -> None:
+    """Delete everything inside ``path`` (symlinks are removed, never followed)."""
+    with os.scandir(path) as it:
+        for e in it:
+            if e.is_dir(follow_symlinks=False):
+                shutil.rmtree(e.path)
+            else:
+                os.unlink(e.path)
+
+
+class Slot:
+    """A quota'd host directory standing in for one writable mount."""
+
+    def __init__(self, size_mb: int, owner: tuple[int, int]) -> None:
+        self.owner = owner
+        self.path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        self.quota = _mount_tmpfs(self.path, size_mb, *owner)
+        if not self.quota and os.geteuid() == 0:
+            os.chown(self.path, *owner)
+        os.chmod(self.path, 0o755)
+
+    def fill(self, source: Path) -> None:
+        """Copy ``source``'s contents in, owned by the sandbox user."""
+        copy_tree(source, self.path, self.owner)
+
+    def drain(self, dest: Path) -> None:
+        """Mirror the slot into ``dest`` (deletions included); call only when the sandbox is dead."""
+        clear_dir(dest)
+        copy_tree(self.path, dest, (os.geteuid(), os.getegid()) if os.geteuid() == 0 else None)
+
+    def close(self) -> None:
+        if self.quota:
+            _umount(self.path)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def stale_slots() -> list[Path]:
+    """Slot mounts of processes that no longer exist (a killed engine leaves them)."""
+    out = []
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        target = line.split()[1].replace("\\040", " ")
+        name = os.path.basename(target)
+        if name.startswith(_PREFIX):
+            pid = name[len(_PREFIX):].split("-", 1)[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                out.append(Path(target))
+    return out
+
+
+def clean_stale_slots() -> int:
+    """Unmount and delete stale slots; return how many."""
+    stale = stale_slots()
+    for p in stale:
+        _umount(p)
+        shutil.rmtree(p, ignore_errors=True)
+    return len(stale)
