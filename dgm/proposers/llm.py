@@ -64,11 +64,13 @@ class LLMProposerConfig:
     max_tokens: int | None = 8192
 
 
-def extract_summary(text: str) -> str:
-    m = re.search(r"^\s*\**SUMMARY\**\s*:\s*(.+)$", text, re.M | re.I)
-    if m:
-        return m.group(1).strip().strip("*")[:300]
-    for line in text.splitlines():
+def extract_summary(*answers: str) -> str:
+    """The first answer's SUMMARY line (a retry only patches it), else its first line."""
+    for text in answers:
+        m = re.search(r"^\s*\**SUMMARY\**\s*:\s*(.+)$", text, re.M | re.I)
+        if m:
+            return m.group(1).strip().strip("*")[:300]
+    for line in (answers[0] if answers else "").splitlines():
         if line.strip() and not line.strip().startswith(("```", "<<<", "---", "+++")):
             return line.strip()[:300]
     return "llm edit"
@@ -134,14 +136,14 @@ class LLMProposer(Proposer):
         messages = [{"role": "system", "content": SYSTEM},
                     {"role": "user", "content": build_prompt(ctx, self.config)}]
         transcript.append(f"## user\n\n{messages[1]['content']}")
-        answer_text = ""
+        answers: list[str] = []
         all_applied: list[str] = []
         for attempt in (1, 2):
             try:
                 answer = self.access.chat(label, "propose", messages, **self._params())
             except GatewayError as exc:
                 raise reject(f"model call failed: {exc}") from None
-            answer_text = answer.text
+            answers.append(answer.text)
             transcript.append(f"## assistant (attempt {attempt})\n\n{clip(answer.text, 100_000)}")
             applied, errors = try_answer(answer.text, copy, self.config.max_answer_chars)
             all_applied += applied
@@ -167,6 +169,6 @@ class LLMProposer(Proposer):
         reason = check_diff(diff)
         if reason:
             raise reject(f"the edits applied ({'; '.join(all_applied)[:500]}) but {reason}")
-        return Proposal(diff=diff, summary=extract_summary(answer_text), usage=self._usage(label),
+        return Proposal(diff=diff, summary=extract_summary(*answers), usage=self._usage(label),
                         transcript="\n\n".join(transcript),
                         meta={"applied": all_applied, "gateway_label": label})
