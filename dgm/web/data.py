@@ -1,0 +1,246 @@
+"""Read models of an archive for the viewer, its JSON API and the plots.
+
+Plain dicts and lists from the Archive API only: no web framework here, so
+``dgm.plots`` shares the same series. Nothing in this module writes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..archive import Archive
+from ..errors import DgmError
+from ..lineage import Lineage
+from .layout import tree_layout
+
+STATUS_ORDER = ("admitted", "evaluating", "proposed", "rejected", "failed")
+TERMINAL = {"admitted", "rejected", "failed"}
+MAX_DIFF_LINES = 6000
+MAX_TEXT_CHARS = 400_000
+MAX_FILE_BYTES = 1_000_000
+
+
+class NotFound(DgmError):
+    """A path inside an agent, an artifact or a page that does not exist."""
+
+
+def version(a: Archive) -> str:
+    """Changes whenever anything the viewer shows changes (cheap: five indexed MAXes)."""
+    n, upd = a.query("SELECT COUNT(*), COALESCE(MAX(updated), 0) FROM agents")[0]
+    tails = a.query("SELECT (SELECT COALESCE(MAX(id), 0) FROM proposals), "
+                    "(SELECT COALESCE(MAX(id), 0) FROM usage), "
+                    "(SELECT COALESCE(MAX(seq), 0) FROM events), "
+                    "(SELECT COALESCE(MAX(updated), 0) FROM runs)")[0]
+    return f"{n}-{upd:.6f}-" + "-".join(str(t) for t in tails)
+
+
+def _cost(a: Archive, where: str = "", params: tuple = ()) -> dict[str, float]:
+    out = {}
+    for table in ("proposals", "usage"):
+        c, p, t = a.query(f"SELECT COALESCE(SUM(cost), 0), COALESCE(SUM(prompt_tokens), 0), "
+                          f"COALESCE(SUM(completion_tokens), 0) FROM {table} {where}", params)[0]
+        out[table] = {"cost": c, "prompt_tokens": p, "completion_tokens": t}
+    out["total_cost"] = out["proposals"]["cost"] + out["usage"]["cost"]
+    out["total_tokens"] = sum(out[t]["prompt_tokens"] + out[t]["completion_tokens"]
+                              for t in ("proposals", "usage"))
+    return out
+
+
+def _budget_items(config: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Config keys that bound a run (budget_*, max_*, iterations...), flattened."""
+    if not isinstance(config, dict):
+        return []
+    items = []
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            items.extend(_budget_items(value, name + "."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and any(
+                w in key.lower() for w in ("budget", "max_", "iterations", "children", "limit")):
+            items.append((name, value))
+    return items
+
+
+def runs(a: Archive) -> list[dict]:
+    """Every run with its config's bounds and what it has spent so far."""
+    out = []
+    for rid, status, created, updated, seed, config, finished in a.query(
+            "SELECT id, status, created, updated, seed, config, finished FROM runs ORDER BY created"):
+        try:
+            cfg = json.loads(config) if config else {}
+        except ValueError:
+            cfg = {}
+        spent = _cost(a, "WHERE run=?", (rid,))
+        children = a.query("SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL",
+                           [rid])[0][0]
+        bounds = []
+        for name, limit in _budget_items(cfg):
+            low = name.lower()
+            used = (spent["total_cost"] if "usd" in low or "cost" in low
+                    else spent["total_tokens"] if "token" in low
+                    else children if any(w in low for w in ("children", "iterations", "agents"))
+                    else None)
+            bounds.append({"name": name, "limit": limit, "used": used})
+        out.append({"id": rid, "status": status, "created": created, "updated": updated,
+                    "finished": finished, "seed": seed, "children": children,
+                    "cost": spent["total_cost"], "tokens": spent["total_tokens"], "bounds": bounds})
+    return out
+
+
+def summary(a: Archive) -> dict:
+    """Counts by status, best agent, spend and runs: the overview's header."""
+    counts = dict(a.query("SELECT status, COUNT(*) FROM agents GROUP BY status"))
+    best = a.best(1)
+    b = best[0] if best else None
+    rejected = a.query("SELECT COUNT(*) FROM proposals WHERE status='rejected'")[0][0]
+    last = a.query("SELECT MAX(updated) FROM agents")[0][0]
+    return {
+        "archive": str(a.path), "version": version(a), "agents": sum(counts.values()),
+        "by_status": {s: counts.get(s, 0) for s in STATUS_ORDER} | counts,
+        "rejected_proposals": rejected, "updated": last,
+        "best": None if b is None else {"id": b.id, "score": b.score, "summary": b.summary},
+        "cost": _cost(a), "runs": runs(a),
+    }
+
+
+def _short(text: str | None, n: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def tree(a: Archive) -> dict:
+    """Every agent with its layout position, the best path and score range."""
+    lin = Lineage.load(a)
+    g = lin.g
+    pos = tree_layout((n, d["parent"]) for n, d in g.nodes(data=True))
+    nodes, scores = [], []
+    for n, d in g.nodes(data=True):
+        x, y = pos.get(n, (0.0, d["depth"]))
+        if d["score"] is not None:
+            scores.append(d["score"])
+        nodes.append({"id": n, "parent": d["parent"], "x": x, "y": y, "status": d["status"],
+                      "score": d["score"], "summary": _short(d["summary"]),
+                      "proposer": d["proposer"], "children": g.out_degree(n),
+                      "tasks": d["eval_n"]})
+    statuses = {}
+    for node in nodes:
+        statuses[node["status"]] = statuses.get(node["status"], 0) + 1
+    return {"nodes": nodes, "best_path": lin.best_path(), "extra_edges": g.graph["extra_edges"],
+            "score_range": [min(scores), max(scores)] if scores else [0.0, 1.0],
+            "statuses": statuses, "width": max((p[0] for p in pos.values()), default=0) + 1,
+            "depth": max((p[1] for p in pos.values()), default=0) + 1}
+
+
+def progress(a: Archive) -> dict:
+    """Per agent in creation order: score, status, best and mean of the archive so far.
+
+    "Best" and "mean" count admitted agents (the archive parents are drawn
+    from), as in the DGM paper's progress figures; ``on_best`` marks the
+    lineage of the final best agent.
+    """
+    lin = Lineage.load(a)
+    on_best = set(lin.best_path())
+    points, best, total, n = [], None, 0.0, 0
+    for i, (aid, d) in enumerate(lin.g.nodes(data=True)):
+        s = d["score"]
+        if d["status"] == "admitted" and s is not None:
+            best = s if best is None else max(best, s)
+            total, n = total + s, n + 1
+        points.append({"i": i, "id": aid, "parent": d["parent"], "status": d["status"],
+                       "score": s, "on_best": aid in on_best, "best": best,
+                       "mean": total / n if n else None, "summary": _short(d["summary"], 100)})
+    return {"points": points, "best_path": lin.best_path()}
+
+
+def evaluation_groups(evals: list[dict]) -> list[dict]:
+    """Per-task rows grouped by (suite, stage) with their aggregates."""
+    groups: dict[tuple, dict] = {}
+    for e in evals:
+        g = groups.setdefault((e["suite"], e["stage"]), {"suite": e["suite"], "stage": e["stage"],
+                                                          "tasks": []})
+        g["tasks"].append(e)
+    for g in groups.values():
+        t = g["tasks"]
+        g["n"] = len(t)
+        g["mean"] = sum(e["score"] for e in t) / len(t)
+        g["resolved"] = sum(1 for e in t if e["resolved"])
+        g["seconds"] = sum(e["seconds"] or 0.0 for e in t)
+    return sorted(groups.values(), key=lambda g: (g["suite"], g["stage"]))
+
+
+def agent(a: Archive, agent_id: str) -> dict:
+    """Everything recorded about one agent (raises UnknownAgent)."""
+    ag = a.agent(agent_id)
+    kids = [{"id": r[0], "status": r[1], "score": r[2], "summary": _short(r[3], 100)} for r in a.query(
+        "SELECT id, status, score, summary FROM agents WHERE parent=? ORDER BY seq", [ag.id])]
+    lineage = [{"id": r[0], "score": r[1], "status": r[2]} for r in a.query(
+        "WITH RECURSIVE up(id, parent, score, status, lvl) AS ("
+        " SELECT id, parent, score, status, 0 FROM agents WHERE id=?"
+        " UNION ALL SELECT g.id, g.parent, g.score, g.status, up.lvl + 1"
+        " FROM agents g JOIN up ON g.id = up.parent)"
+        " SELECT id, score, status FROM up WHERE lvl > 0 ORDER BY lvl DESC", [ag.id])]
+    tcols = ("id", "kind", "run", "created", "text")
+    transcripts = [dict(zip(tcols, r)) for r in a.query(
+        f"SELECT {', '.join(tcols)} FROM transcripts WHERE agent=? ORDER BY id", [ag.id])]
+    ucols = ("purpose", "model", "prompt_tokens", "completion_tokens", "cost", "created")
+    usage = [dict(zip(ucols, r)) for r in a.query(
+        f"SELECT {', '.join(ucols)} FROM usage WHERE agent=? ORDER BY id", [ag.id])]
+    pcols = ("id", "proposer", "model", "summary", "reason", "cost", "created")
+    rejected = [dict(zip(pcols, r)) for r in a.query(
+        f"SELECT {', '.join(pcols)} FROM proposals WHERE parent=? AND status='rejected' "
+        "ORDER BY id", [ag.id])]
+    events = a.query("SELECT seq, ts, kind, data FROM events WHERE agent=? ORDER BY seq", [ag.id])
+    evals = a.evaluations(ag.id)
+    cost = _cost(a, "WHERE agent=?", (ag.id,))
+    return {
+        "agent": {k: getattr(ag, k) for k in ("id", "seq", "commit", "parent", "run", "status",
+                                              "reason", "proposer", "generation", "depth",
+                                              "summary", "score", "created", "updated")},
+        "terminal": ag.status in TERMINAL, "lineage": lineage, "children": kids,
+        "stages": evaluation_groups(evals), "proposals": a.proposals(agent_id=ag.id),
+        "rejected_proposals": rejected, "transcripts": transcripts, "usage": usage,
+        "artifacts": a.artifacts(ag.id), "cost": cost,
+        "events": [{"seq": s, "ts": ts, "kind": k, "data": d} for s, ts, k, d in events],
+    }
+
+
+def diff_lines(text: str, max_lines: int = MAX_DIFF_LINES) -> tuple[list[tuple[str, str]], bool]:
+    """A unified diff as ``(css class, line)`` pairs; True when cut at ``max_lines``."""
+    lines = text.splitlines()
+    out = []
+    for line in lines[:max_lines]:
+        if line.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file",
+                            "similarity", "rename ", "old mode", "new mode")):
+            cls = "meta"
+        elif line.startswith("@@"):
+            cls = "hunk"
+        elif line.startswith("+"):
+            cls = "add"
+        elif line.startswith("-"):
+            cls = "del"
+        else:
+            cls = "ctx"
+        out.append((cls, line))
+    return out, len(lines) > max_lines
+
+
+def files(a: Archive, agent_id: str) -> list[str]:
+    return a.git.files(a.agent(agent_id).commit)
+
+
+def read_file(a: Archive, agent_id: str, path: str) -> dict:
+    """One file of an agent's code; binary files are reported, not decoded."""
+    commit = a.agent(agent_id).commit
+    if path not in set(a.git.files(commit)):
+        raise NotFound(f"agent {agent_id} has no file {path!r}")
+    data = a.git.read_file(commit, path)
+    binary = b"\0" in data[:8192]
+    text = None if binary else data[:MAX_FILE_BYTES].decode("utf-8", "replace")
+    return {"path": path, "size": len(data), "binary": binary, "text": text,
+            "truncated": not binary and len(data) > MAX_FILE_BYTES}
+
+
+def clip(text: str | None, n: int = MAX_TEXT_CHARS) -> tuple[str, bool]:
+    text = text or ""
+    return (text, False) if len(text) <= n else (text[:n], True)
