@@ -4,6 +4,8 @@ sandbox, then hand over to the loop. Nothing starts when any input is bad."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,8 @@ class RunSummary:
 
 
 def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
+    strategy = make_strategy(cfg.selection)
+    proposer = make_proposer(cfg.proposer, cfg)  # first: a missing endpoint is the likeliest problem
     manifest = load_manifest(cfg.seed_agent)
     if manifest.domain != cfg.domain:
         raise ConfigError(f"seed agent {cfg.seed_agent} is a {manifest.domain} agent, "
@@ -59,40 +63,66 @@ def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
             raise ConfigError(f"suite {s.name} is for the {s.spec.domain} domain, not {cfg.domain}")
     if cfg.sandbox == "unsafe" and not unsafe:
         raise ConfigError("running agent code unsandboxed needs the explicit --unsafe flag")
-    return suites, make_strategy(cfg.selection), make_proposer(cfg.proposer, cfg)
+    return suites, strategy, proposer
 
 
-def open_run(archive_path: Path | None, config_path: Path | None, overrides: dict[str, Any],
-             new_path: Path) -> tuple[Archive, RunConfig, str, bool]:
-    """Open (resume) or create the archive and its run; returns (archive, config, run id, resumed)."""
+@dataclass
+class Prepared:
+    """A validated run, ready to execute: nothing is written before this exists."""
+
+    archive: Archive
+    cfg: RunConfig
+    run_id: str
+    resumed: bool
+    suites: list
+    strategy: Any
+    proposer: Any
+
+
+def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict[str, Any],
+            new_path: Path, unsafe: bool = False) -> Prepared:
+    """Validate the config, then open (resume) or create the archive and its run."""
     if archive_path is not None and (archive_path / "dgm.db").is_file():
         archive = Archive.open(archive_path)
-        info = archive.run_info()
-        if info is None:
-            archive.close()
-            raise DgmError(f"{archive_path} holds no run; start one with `dgm run --archive NEW_DIR`")
-        stored = json.loads(info["config"] or "{}")
         try:
+            info = archive.run_info()
+            if info is None:
+                raise DgmError(f"{archive_path} holds no run; start one with `dgm run --archive NEW_DIR`")
+            stored = json.loads(info["config"] or "{}")
             cfg = load_config(None, {**stored, **{k: v for k, v in overrides.items() if v is not None}})
-        except DgmError:
+            suites, strategy, proposer = _validate(cfg, unsafe)
+        except BaseException:
             archive.close()
             raise
-        return archive, cfg, info["id"], True
+        return Prepared(archive, cfg, info["id"], True, suites, strategy, proposer)
     cfg = load_config(config_path, overrides)
-    path = archive_path or new_path
-    archive = Archive.create(path)
-    run_id = "run-" + time.strftime("%Y%m%d-%H%M%S")
-    archive.save_run(run_id, status="running", seed=cfg.seed, config=cfg.model_dump_json())
-    archive.add_seed(cfg.seed_agent, summary=f"seed agent {cfg.seed_agent}", run=run_id)
-    return archive, cfg, run_id, False
-
-
-def execute(archive: Archive, cfg: RunConfig, run_id: str, resumed: bool, reporter: Any,
-            unsafe: bool = False) -> RunSummary:
     suites, strategy, proposer = _validate(cfg, unsafe)
+    path = Path(archive_path or new_path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise DgmError(f"{path} exists and is not an archive; choose a new directory")
+    # Built aside and renamed into place, so a crash never leaves a half-made archive.
+    staging = path.parent / f".{path.name}.creating-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    run_id = "run-" + time.strftime("%Y%m%d-%H%M%S")
+    with Archive.create(staging) as archive:
+        archive.save_run(run_id, status="running", seed=cfg.seed, config=cfg.model_dump_json())
+        archive.add_seed(cfg.seed_agent, summary=f"seed agent {cfg.seed_agent}", run=run_id)
+    if path.exists():
+        path.rmdir()
+    staging.rename(path)
+    return Prepared(Archive.open(path), cfg, run_id, False, suites, strategy, proposer)
+
+
+def execute(p: Prepared, reporter: Any) -> RunSummary:
+    archive, cfg, run_id = p.archive, p.cfg, p.run_id
     archive.save_run(run_id, status="running", config=cfg.model_dump_json())
-    from .sandbox.select import choose_sandbox
-    sandbox = choose_sandbox(cfg.sandbox, echo=reporter.message)
+    if cfg.sandbox == "unsafe":
+        from .sandbox.local import LocalSandbox
+        reporter.message("sandbox: NONE (--unsafe): agent code runs as a plain subprocess")
+        sandbox = LocalSandbox()
+    else:
+        from .sandbox.select import choose_sandbox
+        sandbox = choose_sandbox(cfg.sandbox, echo=reporter.message)
     image = None
     if sandbox.name == "docker":
         from .sandbox.image import ensure_image
@@ -104,9 +134,9 @@ def execute(archive: Archive, cfg: RunConfig, run_id: str, resumed: bool, report
                             admission_margin=cfg.admission_margin, sandbox=cfg.sandbox,
                             image=image, device=cfg.device)
     executor = make_executor(cfg)
-    loop = Loop(archive, settings, make_plan(suites, cfg.max_stages), proposer, strategy,
+    loop = Loop(archive, settings, make_plan(p.suites, cfg.max_stages), p.proposer, p.strategy,
                 executor, reporter, sandbox=sandbox)
-    reporter.start(run_id, str(archive.path), resumed)
+    reporter.start(run_id, str(archive.path), p.resumed)
     t0 = time.monotonic()
     status = "interrupted"
     try:

@@ -14,7 +14,7 @@ from ..errors import DgmError
 from ..evaluation import Runtime
 from ..loop import STOP_REQUESTED
 from ..progress import make_reporter
-from ..runner import execute, open_run
+from ..runner import execute, prepare
 from .common import cli_errors, console, default_archive, new_archive_path
 
 
@@ -59,8 +59,9 @@ def run(
     overrides["model.base_url"] = model_url
     if resume and archive is None:
         archive = default_archive()
-    a, cfg, run_id, resumed = open_run(archive, config, overrides, new_archive_path())
-    reporter = make_reporter(cfg.children, quiet, as_json)
+    prep = prepare(archive, config, overrides, new_archive_path(), unsafe=unsafe)
+    a = prep.archive
+    reporter = make_reporter(prep.cfg.children, quiet, as_json)
     interrupts = {"n": 0}
 
     def on_sigint(signum, frame):  # first Ctrl-C: finish in-flight work; second: stop now
@@ -77,7 +78,7 @@ def run(
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        summary = execute(a, cfg, run_id, resumed, reporter, unsafe=unsafe)
+        summary = execute(prep, reporter)
     except KeyboardInterrupt:
         reporter.close()
         Runtime.close()

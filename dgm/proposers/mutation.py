@@ -8,23 +8,26 @@ as a transplant edge. Same seed, same parent, same archive → same proposal.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from .base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .pyedit import alternatives, mutate_choice, mutate_number, mutate_region
-from .textdiff import file_diff
+from .textdiff import file_diff, tree_diff
 
 # Relative weights of the operators (only those with a site in the code compete).
 WEIGHTS = {"number": 0.55, "choice": 0.2, "region": 0.1, "transplant": 0.15}
 MAX_TRIES = 12
 
 
-def python_files(root: Path) -> dict[str, str]:
+def python_files(root: Path, pattern: str = "*.py") -> dict[str, str]:
+    """Relative path -> text of the agent's (Python) files, skipping caches and binaries."""
     out = {}
-    for p in sorted(root.rglob("*.py")):
+    for p in sorted(root.rglob(pattern)):
         rel = p.relative_to(root).as_posix()
-        if "__pycache__" in rel or rel.startswith("."):
+        if not p.is_file() or "__pycache__" in rel or rel.startswith("."):
             continue
         try:
             out[rel] = p.read_text()
@@ -93,10 +96,25 @@ class MutationProposer(Proposer):
                 donors.append(row)
         ctx.rng.shuffle(donors)
         for donor, summary in donors[:5]:
-            diff = archive.diff(donor)
-            ok = subprocess.run(["git", "apply", "--check", "-"], cwd=ctx.parent_dir,
-                                input=diff.encode(), capture_output=True).returncode == 0
-            if ok:
+            scratch = Path(tempfile.mkdtemp(prefix="transplant-", dir=ctx.work_dir)) / "agent"
+            diff = _rebase(archive.diff(donor), ctx.parent_dir, scratch)
+            if diff:
                 return Proposal(diff=diff, summary=f"transplant of {donor} ({summary})",
                                 transplant_from=donor, meta={"operator": "transplant"})
         return None
+
+
+def _rebase(diff: str, parent_dir: Path, scratch: Path) -> str | None:
+    """Apply a donor's diff to a copy of the parent (fuzzy context, like a cherry-pick
+    without conflicts) and return the resulting diff against the parent, or None."""
+    shutil.copytree(parent_dir, scratch)
+    for context in ("-C3", "-C1", "-C0"):
+        if subprocess.run(["git", "apply", context, "-"], cwd=scratch, input=diff.encode(),
+                          capture_output=True).returncode == 0:
+            break
+    else:
+        return None
+    before, after = python_files(parent_dir, "*"), python_files(scratch, "*")
+    changes = {p: (before.get(p), after.get(p)) for p in before.keys() | after.keys()
+               if before.get(p) != after.get(p)}
+    return tree_diff(changes) or None
