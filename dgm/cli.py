@@ -21,8 +21,9 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 archive_cmds.register(app)
 
 # Command groups owned by other modules; each is optional so a partial checkout still runs.
-for module, attr, name in (("run_cmds", "register", None), ("inspect_cmds", "register", None),
-                           ("sandbox", "app", "sandbox"), ("suite", "app", "suite")):
+for module, attr, name in (("run_cmds", "register", None), ("view_cmds", "register", None),
+                           ("replay_cmds", "register", None), ("sandbox", "app", "sandbox"),
+                           ("suite", "app", "suite")):
     try:
         mod = importlib.import_module(f".commands.{module}", __package__)
     except ModuleNotFoundError as exc:

@@ -122,11 +122,8 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
         sandbox = LocalSandbox()
     else:
         from .sandbox.select import choose_sandbox
-        sandbox = choose_sandbox(cfg.sandbox, echo=reporter.message)
-    image = None
-    if sandbox.name == "docker":
-        from .sandbox.image import ensure_image
-        image = ensure_image(echo=reporter.message)
+        sandbox = choose_sandbox(cfg.sandbox, echo=reporter.message, pool_size=cfg.workers)
+    image = getattr(sandbox, "image", None)  # docker: the content-hashed tag it was built as
     Runtime._sandboxes[cfg.sandbox] = sandbox  # evaluations reuse the backend chosen here
     settings = LoopSettings(run_id=run_id, budget=cfg.children, workers=cfg.workers, seed=cfg.seed,
                             schedule=cfg.schedule, generation_size=cfg.generation_size,
