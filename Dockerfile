@@ -24,9 +24,11 @@ RUN command -v git >/dev/null \
  || (apt-get update && apt-get install -y --no-install-recommends git \
      && rm -rf /var/lib/apt/lists/*)
 # The agent user: uid 1000, no home of its own (HOME=/tmp, a tmpfs at run time).
+# Mounts are owned by root or by it: git's ownership check would only get in the way.
 RUN (getent group 1000 >/dev/null || groupadd -g 1000 agent) \
  && (getent passwd 1000 >/dev/null || useradd -u 1000 -g 1000 -M -d /tmp -s /bin/sh agent) \
  && rm -rf /usr/share/datasets \
+ && printf '[safe]\n\tdirectory = *\n' > /etc/gitconfig \
  && mkdir -p /scratch /agent /harness /testbed \
  && chown 1000:1000 /scratch /testbed
 COPY --from=venv /opt/venv /opt/venv

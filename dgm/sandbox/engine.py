@@ -12,6 +12,7 @@ import threading
 
 _lock = threading.Lock()
 _client = None
+_client_host: str | None = None  # DOCKER_HOST the cached client was made for
 
 
 def in_ci() -> bool:
@@ -21,10 +22,12 @@ def in_ci() -> bool:
 
 def docker_client(timeout: int = 120):
     """A shared docker SDK client; raises ``docker.errors.DockerException`` if none answers."""
-    global _client
+    global _client, _client_host
     import docker
 
     with _lock:
+        if _client is not None and _client_host != os.environ.get("DOCKER_HOST"):
+            _client = None
         if _client is not None:
             try:
                 _client.ping()
@@ -33,7 +36,7 @@ def docker_client(timeout: int = 120):
                 _client = None
         client = docker.from_env(timeout=timeout, max_pool_size=32)
         client.ping()
-        _client = client
+        _client, _client_host = client, os.environ.get("DOCKER_HOST")
         return client
 
 

@@ -165,7 +165,3 @@ def ensure_image(echo: Echo = print, *, force: bool = False) -> str:
     client.images.get(tag).tag(IMAGE_NAME, "latest")
     echo(f"sandbox: built {tag}")
     return tag
-
-
-if __name__ == "__main__":  # used by scripts/engine-up.sh
-    print(ensure_image(echo=lambda s: print(s, file=sys.stderr)))
