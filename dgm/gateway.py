@@ -24,6 +24,7 @@ import os
 import random
 import secrets
 import shutil
+import socket
 import socketserver
 import tempfile
 import threading
@@ -133,8 +134,7 @@ class Gateway:
         self._serve(unix)
         tcp_url = None
         if self.config.tcp_host:
-            tcp = ThreadingHTTPServer((self.config.tcp_host, self.config.tcp_port), handler)
-            tcp.daemon_threads = True
+            tcp = _TCPHTTPServer((self.config.tcp_host, self.config.tcp_port), handler)
             self._serve(tcp)
             host, port = tcp.server_address[:2]
             tcp_url = f"http://{host}:{port}/v1"
@@ -310,6 +310,12 @@ def _err(status: int, message: str, kind: str) -> tuple[int, bytes]:
 
 class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 256  # many sandboxes connect at once; a full backlog is EAGAIN
+
+
+class _TCPHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
 
 
 def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
@@ -317,6 +323,11 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            if self.connection.family != socket.AF_UNIX:  # no 40 ms delayed-ACK stalls on TCP
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
 
         def log_message(self, *args: Any) -> None:  # AF_UNIX peers have no address to log
             pass

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from .sandbox.base import Mount
 SANDBOX_SOCKET_DIR = "/run/dgm-gateway"
 SOCKET_NAME = "gateway.sock"
 SOCKET_BASE_URL = "http://dgm-gateway/v1"
+_CLIENTS: dict[str, httpx.Client] = {}
+_CLIENTS_LOCK = threading.Lock()
 
 
 def make_key(secret: str, label: str) -> str:
@@ -112,17 +115,26 @@ class GatewayAccess:
                 "DGM_GATEWAY_SOCKET": self.socket_path, "DGM_AGENT_MODEL": self.model("agent")}
 
     # host side -------------------------------------------------------------
-    def _client(self, label: str) -> httpx.Client:
-        return httpx.Client(transport=httpx.HTTPTransport(uds=self.socket_path),
-                            base_url=SOCKET_BASE_URL, timeout=self.timeout_seconds,
-                            headers={"Authorization": f"Bearer {self.key(label)}"})
+    def _client(self) -> httpx.Client:
+        """One pooled, thread-safe client per socket (creating one costs ~10 ms)."""
+        with _CLIENTS_LOCK:
+            client = _CLIENTS.get(self.socket_path)
+            if client is None or client.is_closed:
+                # plain HTTP over the socket: no TLS context (verify=False) to build
+                transport = httpx.HTTPTransport(uds=self.socket_path, verify=False)
+                client = httpx.Client(transport=transport, base_url=SOCKET_BASE_URL,
+                                      timeout=self.timeout_seconds)
+                _CLIENTS[self.socket_path] = client
+            return client
+
+    def _auth(self, label: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key(label)}"}
 
     def chat(self, label: str, role: str, messages: list[dict], **params: Any) -> ChatAnswer:
         """One chat completion billed to ``label``; raises GatewayError with the reason."""
         body = {"model": self.model(role), "messages": messages, **params}
         try:
-            with self._client(label) as client:
-                r = client.post("/chat/completions", json=body)
+            r = self._client().post("/chat/completions", json=body, headers=self._auth(label))
         except httpx.HTTPError as exc:
             raise GatewayError(f"cannot reach the gateway: {exc}") from None
         try:
@@ -146,8 +158,7 @@ class GatewayAccess:
     def usage(self, label: str) -> Usage:
         """What ``label`` has spent so far, as the gateway metered it."""
         try:
-            with self._client(label) as client:
-                data = client.get("/dgm/usage").json()
+            data = self._client().get("/dgm/usage", headers=self._auth(label)).json()
         except (httpx.HTTPError, ValueError) as exc:
             raise GatewayError(f"cannot read usage from the gateway: {exc}") from None
         models = data.get("models") or []

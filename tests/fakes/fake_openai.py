@@ -165,6 +165,7 @@ def completion(request: dict, msg: dict, usage: dict | None = None) -> dict:
 def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def log_message(self, *args: Any) -> None:  # keep pytest output clean
             pass

@@ -8,8 +8,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from dgm.agents import load_manifest
 from dgm.sandbox.base import Limits, Mount
 from dgm.sandbox.local import LocalSandbox
@@ -134,14 +132,12 @@ def test_model_error_after_gateway_retries_is_reported(fake_openai, make_gateway
     assert fake_openai.completions == 2  # the agent's client did not retry on top
 
 
-@pytest.mark.parametrize("cmd", [["--repo", "/nope"], []])
-def test_bad_command_lines(cmd, tmp_path):
+def test_bad_command_line(tmp_path):
     import sys
     r = subprocess.run([sys.executable, str(AGENT / "coding_agent.py"), "--problem-file",
-                        str(tmp_path / "missing.md"), "--out", str(tmp_path), *cmd],
+                        str(tmp_path / "missing.md"), "--out", str(tmp_path), "--repo", "/nope"],
                        capture_output=True, text=True)
-    assert r.returncode == 2
-    assert "no problem file" in r.stderr or "required" in r.stderr
+    assert r.returncode == 2 and "no problem file" in r.stderr
 
 
 def test_agent_own_tool_tests_pass(tmp_path):
