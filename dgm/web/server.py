@@ -52,5 +52,7 @@ def serve(archive: Archive, host: str, port: int, poll_seconds: float = 3.0,
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: stopping is normal here
+        announce("stopped")
     finally:
         sock.close()

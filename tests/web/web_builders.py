@@ -40,7 +40,7 @@ def file_diff(path: str, old: str | None, new: str) -> str:
     return head + body
 
 
-def _results(prefix: str, scores: list[float], log: str = "") -> list[TaskResult]:
+def results(prefix: str, scores: list[float], log: str = "") -> list[TaskResult]:
     return [TaskResult(f"{prefix}-{i}", s, s >= 0.5, seconds=0.5 + i, log=log or f"task {i}: ok")
             for i, s in enumerate(scores)]
 
@@ -58,7 +58,7 @@ def build_archive(path: Path) -> dict[str, str]:
                          {"gateway": {"budget_usd": 0.05}, "max_children": 10, "workers": 2})])
         seed = ids["seed"] = a.add_seed(seed_dir, summary="seed agent", run="run-1")
         a.set_status(seed, "evaluating")
-        a.record_evaluation(seed, "toy", 1, _results("s1", [1.0, 0.0, 0.0]), run="run-1")
+        a.record_evaluation(seed, "toy", 1, results("s1", [1.0, 0.0, 0.0]), run="run-1")
         a.set_status(seed, "admitted")
 
         solve = SEED_FILES["solve.py"]
@@ -74,9 +74,9 @@ def build_archive(path: Path) -> dict[str, str]:
                             run="run-1", kind="proposer")
         a.record_usage(child, "gpt-4o-mini", 800, 120, 0.0021, run="run-1", purpose="diagnose")
         a.set_status(child, "evaluating")
-        a.record_evaluation(child, "toy", 1, _results("s1", [1.0, 1.0, 0.0]), run="run-1",
+        a.record_evaluation(child, "toy", 1, results("s1", [1.0, 1.0, 0.0]), run="run-1",
                             artifacts={"failures": "s1-2: expected 'abc', got 'ABC'"})
-        a.record_evaluation(child, "toy", 2, _results("s2", [1.0, 1.0, 0.0, 1.0, 0.5]), run="run-1")
+        a.record_evaluation(child, "toy", 2, results("s2", [1.0, 1.0, 0.0, 1.0, 0.5]), run="run-1")
         a.set_status(child, "admitted")
         a.record_event("admitted", run="run-1", agent=child, score=0.69)
 
@@ -85,8 +85,8 @@ def build_archive(path: Path) -> dict[str, str]:
                         proposer="mutation", run="run-1")
         best = ids["best"] = r.agent_id
         a.set_status(best, "evaluating")
-        a.record_evaluation(best, "toy", 1, _results("s1", [1.0, 1.0, 1.0]), run="run-1")
-        a.record_evaluation(best, "toy", 2, _results("s2", [1.0, 1.0, 1.0, 1.0, 0.5]), run="run-1")
+        a.record_evaluation(best, "toy", 1, results("s1", [1.0, 1.0, 1.0]), run="run-1")
+        a.record_evaluation(best, "toy", 2, results("s2", [1.0, 1.0, 1.0, 1.0, 0.5]), run="run-1")
         a.set_status(best, "admitted")
 
         evil = solve.replace("TEMPERATURE = 0.7", "TEMPERATURE = 0.9")
@@ -97,7 +97,7 @@ def build_archive(path: Path) -> dict[str, str]:
         a.record_transcript(xss, f"assistant: {XSS}</pre><script>window.__pwned=3</script>",
                             run="run-1")
         a.set_status(xss, "evaluating")
-        a.record_evaluation(xss, "toy", 1, _results("s1", [0.0, 0.0, 0.0],
+        a.record_evaluation(xss, "toy", 1, results("s1", [0.0, 0.0, 0.0],
                                                     log=f"</pre>{XSS}"), run="run-1")
         a.set_status(xss, "rejected", "stage 1 score 0.000 below threshold 0.400")
 
@@ -110,7 +110,7 @@ def build_archive(path: Path) -> dict[str, str]:
                         summary="Still being evaluated", proposer="mutation", run="run-1")
         ids["evaluating"] = r.agent_id
         a.set_status(r.agent_id, "evaluating")
-        a.record_evaluation(r.agent_id, "toy", 1, _results("s1", [1.0, 0.0, 1.0]), run="run-1")
+        a.record_evaluation(r.agent_id, "toy", 1, results("s1", [1.0, 0.0, 1.0]), run="run-1")
 
         bad = a.add_child(best, "diff --git a/nope.py b/nope.py\n--- a/nope.py\n+++ b/nope.py\n"
                                 "@@ -1 +1 @@\n-x\n+y\n", summary="edit a missing file",

@@ -1,0 +1,100 @@
+"""dgm plot: PNG figures from real archives, of the expected size and not blank."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from matplotlib.image import imread
+from typer.testing import CliRunner
+
+from dgm.archive import Archive
+from dgm.commands import view_cmds
+from dgm.errors import DgmError
+from dgm.plots import PROGRESS_SIZE, TREE_SIZE, plot_all
+
+BEST_RED = (214, 39, 40)
+VIRIDIS_TOP = (253, 231, 37)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def pixels_near(img: np.ndarray, rgb: tuple[int, int, int], tol: int = 12) -> int:
+    px = (img[..., :3] * 255).round().astype(int)
+    return int((np.abs(px - np.array(rgb)).max(axis=-1) <= tol).sum())
+
+
+def check_image(path: Path, size: tuple[int, int]) -> np.ndarray:
+    assert png_size(path) == size
+    img = imread(path)
+    assert img.shape[:2] == (size[1], size[0])
+    flat = (img[..., :3] * 255).round().astype(np.int32).reshape(-1, 3)
+    packed = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
+    assert len(np.unique(packed)) > 50, "the image is (nearly) blank"
+    assert (flat.min(axis=1) < 200).mean() > 0.01, "almost nothing drawn"
+    return img
+
+
+@pytest.fixture(scope="module")
+def plotted(built, tmp_path_factory):
+    out = tmp_path_factory.mktemp("plots")
+    with Archive.open(built[0], readonly=True) as a:
+        paths = plot_all(a, out)
+    return {p.name: p for p in paths}
+
+
+def test_progress_png(plotted):
+    img = check_image(plotted["progress.png"], PROGRESS_SIZE)
+    assert pixels_near(img, BEST_RED) > 200, "the best lineage is highlighted in red"
+
+
+def test_tree_png(plotted):
+    img = check_image(plotted["tree.png"], TREE_SIZE)
+    assert pixels_near(img, BEST_RED) > 200, "the best path is drawn in red"
+    assert pixels_near(img, VIRIDIS_TOP, tol=20) > 20, "the best agent is coloured by its score"
+
+
+def test_plots_of_a_large_archive(big, tmp_path):
+    with Archive.open(big, readonly=True) as a:
+        progress, tree = plot_all(a, tmp_path / "p")
+    check_image(progress, PROGRESS_SIZE)
+    check_image(tree, TREE_SIZE)
+
+
+def test_empty_archive_is_a_clear_error(tmp_path):
+    Archive.create(tmp_path / "empty").close()
+    with Archive.open(tmp_path / "empty", readonly=True) as a, \
+            pytest.raises(DgmError, match="no agents yet"):
+        plot_all(a, tmp_path / "out")
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    view_cmds.register(app)
+    return app
+
+
+def test_plot_command(writable, tmp_path):
+    path, _ = writable
+    with Archive.open(path):  # a running loop holds the write lock: plotting still works
+        r = CliRunner().invoke(cli(), ["plot", "--archive", str(path), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == [f"wrote {tmp_path / 'o' / 'progress.png'}",
+                                     f"wrote {tmp_path / 'o' / 'tree.png'}"]
+    assert png_size(tmp_path / "o" / "tree.png") == TREE_SIZE
+    r = CliRunner().invoke(cli(), ["plot", "--archive", str(path)])
+    assert r.exit_code == 0 and (path / "plots" / "progress.png").is_file()
+
+
+def test_plot_command_bad_archive(tmp_path):
+    r = CliRunner().invoke(cli(), ["plot", "--archive", str(tmp_path / "missing")])
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines() == [f"error: no archive at {tmp_path / 'missing'}: "
+                                             "the directory does not exist"]
