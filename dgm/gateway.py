@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 from .gateway_access import SOCKET_NAME, GatewayAccess, verify_key
@@ -85,6 +85,29 @@ class GatewayConfig(BaseModel):
 
     def price_table(self) -> dict[str, Price]:
         return {**DEFAULT_PRICES, **self.prices}
+
+    @classmethod
+    def from_run_model(cls, model: Any, **overrides: Any) -> "GatewayConfig":
+        """Build from dgm.toml's ``[run.model]`` (dgm.config.ModelConfig: flat *_model keys,
+        ``timeout_s``); raises ConfigError naming the bad key."""
+        data: dict[str, Any] = {
+            "api_key_env": model.api_key_env,
+            "models": {"propose": model.propose_model, "diagnose": model.diagnose_model,
+                       "agent": model.agent_model},
+            "budget_usd": model.budget_usd, "budget_tokens": model.budget_tokens,
+            "prices": model.prices or {},
+        }
+        if getattr(model, "base_url", None):
+            data["base_url"] = model.base_url
+        if getattr(model, "timeout_s", None):
+            data["timeout_seconds"] = model.timeout_s
+        data.update(overrides)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise ConfigError(f"run.model: {key}: {first['msg']}") from None
 
 
 class Gateway:

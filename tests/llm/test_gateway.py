@@ -182,3 +182,15 @@ def test_missing_api_key_is_a_clear_error(fake_openai):
         assert fake_openai.completion_requests[0].authorization == ""
     finally:
         gw.stop()
+
+
+def test_config_from_run_model_section():
+    from dgm.config import ModelConfig
+    cfg = GatewayConfig.from_run_model(ModelConfig(
+        base_url="http://127.0.0.1:9/v1", agent_model="local-llama", budget_usd=2.0,
+        prices={"local-llama": {"prompt_per_1k": 0.0, "completion_per_1k": 0.0}}, timeout_s=30))
+    assert cfg.base_url == "http://127.0.0.1:9/v1" and cfg.models.agent == "local-llama"
+    assert cfg.timeout_seconds == 30 and cfg.budget_usd == 2.0
+    assert GatewayConfig.from_run_model(ModelConfig()).base_url == "https://api.openai.com/v1"
+    with pytest.raises(ConfigError, match="run.model: .*needs a price"):
+        GatewayConfig.from_run_model(ModelConfig(agent_model="mystery", budget_usd=1.0))
