@@ -1,0 +1,3 @@
+from .parser import CalcError, evaluate
+
+__all__ = ["CalcError", "evaluate"]

@@ -1,0 +1,3 @@
+from .sort import CycleError, toposort
+
+__all__ = ["CycleError", "toposort"]

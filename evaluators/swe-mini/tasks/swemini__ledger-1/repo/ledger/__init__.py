@@ -1,0 +1,3 @@
+from .money import CurrencyMismatch, Money
+
+__all__ = ["CurrencyMismatch", "Money"]

@@ -1,0 +1,3 @@
+from .cache import CacheInfo, memoize
+
+__all__ = ["CacheInfo", "memoize"]

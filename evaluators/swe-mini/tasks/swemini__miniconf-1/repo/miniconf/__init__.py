@@ -1,0 +1,3 @@
+from .reader import ParseError, loads
+
+__all__ = ["ParseError", "loads"]

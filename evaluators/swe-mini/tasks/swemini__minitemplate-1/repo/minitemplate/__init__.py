@@ -1,0 +1,3 @@
+from .render import TemplateError, render
+
+__all__ = ["TemplateError", "render"]

@@ -1,0 +1,3 @@
+from .paginator import Page, PageNotFound, Paginator
+
+__all__ = ["Page", "PageNotFound", "Paginator"]

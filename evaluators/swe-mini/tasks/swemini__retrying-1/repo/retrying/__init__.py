@@ -1,0 +1,3 @@
+from .retry import retry
+
+__all__ = ["retry"]

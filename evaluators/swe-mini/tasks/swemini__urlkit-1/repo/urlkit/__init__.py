@@ -1,0 +1,3 @@
+from .build import build_url
+
+__all__ = ["build_url"]
