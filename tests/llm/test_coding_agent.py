@@ -145,3 +145,13 @@ def test_agent_own_tool_tests_pass(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
                        cwd=AGENT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_token_limit_stops_the_agent(fake_openai, gateway, tmp_path):
+    fake_openai.fallback = tool_call("bash", command="echo again")
+    result, repo, out, summary = run_agent(tmp_path, gateway,
+                                           extra_env={"DGM_AGENT_MAX_TOKENS": "1500"})
+    assert result.ok, result.stderr
+    assert summary["stop_reason"] == "token limit (1500)"
+    assert summary["prompt_tokens"] + summary["completion_tokens"] >= 1500
+    assert 1 <= summary["steps"] < 10

@@ -194,3 +194,17 @@ def test_config_from_run_model_section():
     assert GatewayConfig.from_run_model(ModelConfig()).base_url == "https://api.openai.com/v1"
     with pytest.raises(ConfigError, match="run.model: .*needs a price"):
         GatewayConfig.from_run_model(ModelConfig(agent_model="mystery", budget_usd=1.0))
+
+
+def test_failing_recorder_does_not_fail_the_call(fake_openai, make_gateway):
+    lines = []
+
+    def broken(*args):
+        raise RuntimeError("archive is locked")
+
+    gw = make_gateway(on_usage=broken, on_transcript=broken)
+    gw.log = lines.append
+    fake_openai.push("fine")
+    assert gw.access.chat("a", "agent", HI).text == "fine"
+    assert gw.usage("a")["calls"] == 1
+    assert sum("callback failed" in ln for ln in lines) == 2

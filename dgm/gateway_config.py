@@ -1,0 +1,76 @@
+"""The gateway's configuration: the ``[gateway]`` settings (or dgm.toml's ``[run.model]``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError
+from .pricing import DEFAULT_PRICES, Price, find_price
+
+
+class ModelRoles(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    propose: str = "gpt-4o-mini"
+    diagnose: str = "gpt-4o-mini"
+    agent: str = "gpt-4o-mini"
+
+
+class GatewayConfig(BaseModel):
+    """The ``[gateway]`` table of dgm.toml (documented in docs/llm.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str = "https://api.openai.com/v1"
+    api_key_env: str = "OPENAI_API_KEY"  # "" for endpoints without a key (a local server)
+    models: ModelRoles = Field(default_factory=ModelRoles)
+    prices: dict[str, Price] = Field(default_factory=dict)  # merged over DEFAULT_PRICES
+    budget_usd: float | None = Field(default=None, gt=0)
+    budget_tokens: int | None = Field(default=None, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_backoff_seconds: float = Field(default=30.0, ge=0)
+    timeout_seconds: float = Field(default=300.0, gt=0)
+    max_request_mb: float = Field(default=16.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)  # extra upstream headers
+    socket_dir: str | None = None  # default: a fresh private temp dir
+    tcp_host: str | None = None  # also listen on TCP (e.g. a docker network's gateway IP)
+    tcp_port: int = 0
+    transcript_dir: str | None = None  # also append JSONL transcripts here
+
+    @model_validator(mode="after")
+    def _priced_when_budgeted(self) -> "GatewayConfig":
+        if self.budget_usd is not None:
+            table = self.price_table()
+            unpriced = sorted({m for m in self.models.model_dump().values()
+                               if find_price(table, m) is None})
+            if unpriced:
+                raise ValueError(f"budget_usd needs a price for {unpriced}: add "
+                                 "[gateway.prices.\"<model>\"] prompt_per_1k/completion_per_1k")
+        return self
+
+    def price_table(self) -> dict[str, Price]:
+        return {**DEFAULT_PRICES, **self.prices}
+
+    @classmethod
+    def from_run_model(cls, model: Any, **overrides: Any) -> "GatewayConfig":
+        """Build from dgm.toml's ``[run.model]`` (dgm.config.ModelConfig: flat *_model keys,
+        ``timeout_s``); raises ConfigError naming the bad key."""
+        data: dict[str, Any] = {
+            "api_key_env": model.api_key_env,
+            "models": {"propose": model.propose_model, "diagnose": model.diagnose_model,
+                       "agent": model.agent_model},
+            "budget_usd": model.budget_usd, "budget_tokens": model.budget_tokens,
+            "prices": model.prices or {},
+        }
+        if getattr(model, "base_url", None):
+            data["base_url"] = model.base_url
+        if getattr(model, "timeout_s", None):
+            data["timeout_seconds"] = model.timeout_s
+        data.update(overrides)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise ConfigError(f"run.model: {key}: {first['msg']}") from None
