@@ -21,6 +21,7 @@ import json
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -85,6 +86,21 @@ class AddResult:
         return self.agent_id is not None
 
 
+@dataclass
+class PreparedChild:
+    """A child's git objects, written but not yet part of the archive (see prepare_child)."""
+
+    parent: str
+    diff: str
+    summary: str
+    reason: str | None = None  # why it is rejected, when it is
+    agent_id: str | None = None
+    commit: str | None = None
+    tree: str | None = None
+    generation: int = 0
+    depth: int = 0
+
+
 def format_id(seq: int) -> str:
     return f"{seq:06d}"
 
@@ -104,6 +120,8 @@ class Archive:
     @classmethod
     def create(cls, path: Path) -> "Archive":
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise NotAnArchive(f"{path} exists and is not a directory; choose a new directory")
         if path.exists() and any(path.iterdir()):
             if (path / "dgm.db").exists():
                 raise NotAnArchive(f"{path} already holds an archive")
@@ -174,6 +192,19 @@ class Archive:
             raise PermissionError("archive opened read-only")
         return self._lock
 
+    @contextmanager
+    def _tx(self):
+        """One SQLite transaction under the lock. The connection is in autocommit
+        mode, where ``with conn:`` opens no transaction, so BEGIN explicitly."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
     # -- adding agents -------------------------------------------------------
     def add_seed(self, directory: Path, *, summary: str = "seed agent", run: str | None = None,
                  proposer: str = "seed") -> str:
@@ -182,23 +213,19 @@ class Archive:
             agent_id = format_id(self._next_seq)
             self._next_seq += 1
         commit, tree = self.git.commit_directory(Path(directory), f"dgm agent {agent_id}\n\n{summary}")
-        with self._lock, self.db.conn:
+        with self._tx():
             self._insert_agent(agent_id, commit, tree, None, run, proposer, 0, 0, summary)
             self._insert_proposal(run, None, agent_id, proposer, None, summary, None, "committed",
                                   None, None)
         self.git.set_ref(agent_id, commit)
         return agent_id
 
-    def add_child(self, parent: str, diff: str, *, summary: str, proposer: str,
-                  run: str | None = None, usage: Any = None, diagnosis: str | None = None,
-                  transplant_from: str | None = None, inspirations: Iterable[str] = (),
-                  generation: int | None = None, seconds: float | None = None,
-                  job: int | None = None) -> AddResult:
-        """Apply ``diff`` to ``parent`` and commit it as a new agent.
+    def prepare_child(self, parent: str, diff: str, summary: str) -> PreparedChild:
+        """The git half of adding a child: validate and apply the diff, write the commit.
 
-        A diff that is empty, escapes the agent, touches .git, is binary or
-        oversized, does not apply, or changes nothing is recorded as a rejected
-        proposal (``AddResult.reason``), never raised.
+        Safe to call from worker threads: it writes only git objects (invisible
+        until a ref points at them) and reserves an id; ``commit_child`` then
+        makes the agent exist (row + ref).
         """
         p = self.agent(parent)
         reason = check_diff(diff)
@@ -211,20 +238,33 @@ class Archive:
         if reason is None and tree == (p.tree or self.git.tree_of(p.commit_sha)):
             reason = "diff changes nothing"
         if reason is not None:
-            with self._write(), self.db.conn:
-                pid = self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
-                                            "rejected", reason, diff, seconds, job)
-            return AddResult(None, pid, reason)
+            return PreparedChild(parent, diff, summary, reason=reason)
         with self._write():
             agent_id = format_id(self._next_seq)
             self._next_seq += 1
         commit = self.git.commit_tree(tree, p.commit_sha,
                                       f"dgm agent {agent_id}\n\n{summary}\n\nparent: {parent}")
-        gen = p.generation + 1 if generation is None else generation
-        with self._lock, self.db.conn:
-            self._insert_agent(agent_id, commit, tree, parent, run, proposer, gen, p.depth + 1, summary)
-            pid = self._insert_proposal(run, parent, agent_id, proposer, usage, summary, diagnosis,
-                                        "committed", None, diff, seconds, job)
+        return PreparedChild(parent, diff, summary, agent_id=agent_id, commit=commit, tree=tree,
+                             generation=p.generation + 1, depth=p.depth + 1)
+
+    def commit_child(self, prep: PreparedChild, *, proposer: str, run: str | None = None,
+                     usage: Any = None, diagnosis: str | None = None,
+                     transplant_from: str | None = None, inspirations: Iterable[str] = (),
+                     generation: int | None = None, seconds: float | None = None,
+                     job: int | None = None) -> AddResult:
+        """The database half: record the proposal, and the agent with its ref when it applied."""
+        if prep.reason is not None:
+            with self._write(), self._tx():
+                pid = self._insert_proposal(run, prep.parent, None, proposer, usage, prep.summary,
+                                            diagnosis, "rejected", prep.reason, prep.diff, seconds, job)
+            return AddResult(None, pid, prep.reason)
+        agent_id, parent = prep.agent_id, prep.parent
+        gen = prep.generation if generation is None else generation
+        with self._write(), self._tx():
+            self._insert_agent(agent_id, prep.commit, prep.tree, parent, run, proposer, gen,
+                               prep.depth, prep.summary)
+            pid = self._insert_proposal(run, parent, agent_id, proposer, usage, prep.summary,
+                                        diagnosis, "committed", None, prep.diff, seconds, job)
             self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'parent')", [parent, agent_id])
             if transplant_from:
                 self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'transplant')",
@@ -232,8 +272,18 @@ class Archive:
             for src in inspirations:
                 self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'inspiration')",
                                 [src, agent_id])
-        self.git.set_ref(agent_id, commit)  # after the row: repair() re-creates a lost ref
+        self.git.set_ref(agent_id, prep.commit)  # after the row: repair() re-creates a lost ref
         return AddResult(agent_id, pid)
+
+    def add_child(self, parent: str, diff: str, *, summary: str, proposer: str,
+                  **meta: Any) -> AddResult:
+        """Apply ``diff`` to ``parent`` and commit it as a new agent.
+
+        A diff that is empty, escapes the agent, touches .git, is binary or
+        oversized, does not apply, or changes nothing is recorded as a rejected
+        proposal (``AddResult.reason``), never raised. ``meta``: see commit_child.
+        """
+        return self.commit_child(self.prepare_child(parent, diff, summary), proposer=proposer, **meta)
 
     def _insert_agent(self, agent_id, commit, tree, parent, run, proposer, gen, depth, summary):
         now = time.time()
@@ -260,7 +310,7 @@ class Archive:
                                  diagnosis: str | None = None, seconds: float | None = None,
                                  job: int | None = None) -> int:
         """Record a proposal that never produced a diff (e.g. the model's answer was unusable)."""
-        with self._write(), self.db.conn:
+        with self._write(), self._tx():
             return self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
                                          "rejected", reason, None, seconds, job)
 
@@ -269,7 +319,7 @@ class Archive:
         """Move an agent along proposed -> evaluating -> admitted/rejected/failed."""
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        with self._write(), self.db.conn:
+        with self._write(), self._tx():
             current = self.agent(agent_id).status
             if status != current and status not in TRANSITIONS[current]:
                 raise ValueError(f"agent {agent_id}: illegal transition {current} -> {status}")
@@ -284,7 +334,7 @@ class Archive:
         rows = [[agent_id, suite, stage, r.task_id, float(r.score), int(bool(r.resolved)),
                  float(getattr(r, "seconds", 0.0)), image, seed, getattr(r, "log", ""), run, now]
                 for r in results]
-        with self._write(), self.db.conn:
+        with self._write(), self._tx():
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO evaluations (agent, suite, stage, task, score, resolved, "
                 "seconds, image, seed, log, run, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -298,7 +348,7 @@ class Archive:
     def record_event(self, kind: str, *, run: str | None = None, agent: str | None = None,
                      **data: Any) -> int:
         """Append to the journal; returns the event's sequence number."""
-        with self._write(), self.db.conn:
+        with self._write(), self._tx():
             cur = self.db.execute("INSERT INTO events (ts, run, kind, agent, data) VALUES (?,?,?,?,?)",
                                   [time.time(), run, kind, agent, json.dumps(data, default=str)])
             return cur.lastrowid
@@ -306,7 +356,7 @@ class Archive:
     def record_usage(self, agent: str | None, model: str, prompt_tokens: int,
                      completion_tokens: int, cost: float, *, run: str | None = None,
                      purpose: str = "") -> None:
-        with self._write(), self.db.conn:
+        with self._write(), self._tx():
             self.db.execute("INSERT INTO usage (agent, run, purpose, model, prompt_tokens, "
                             "completion_tokens, cost, created) VALUES (?,?,?,?,?,?,?,?)",
                             [agent, run, purpose, model, prompt_tokens, completion_tokens, cost,
@@ -314,9 +364,28 @@ class Archive:
 
     def record_transcript(self, agent: str | None, text: str, *, run: str | None = None,
                           kind: str = "model") -> None:
-        with self._write(), self.db.conn:
+        with self._write(), self._tx():
             self.db.execute("INSERT INTO transcripts (agent, run, kind, text, created) "
                             "VALUES (?,?,?,?,?)", [agent, run, kind, text, time.time()])
+
+    def save_run(self, run_id: str, **fields: Any) -> None:
+        """Create or update a row of the runs table (status, seed, config, rng_state, ...)."""
+        allowed = {"status", "seed", "config", "rng_state", "finished"}
+        if bad := set(fields) - allowed:
+            raise ValueError(f"unknown run fields {sorted(bad)}")
+        now = time.time()
+        with self._write(), self._tx():
+            self.db.execute("INSERT OR IGNORE INTO runs (id, created, updated) VALUES (?,?,?)",
+                            [run_id, now, now])
+            for key, value in fields.items():
+                self.db.execute(f"UPDATE runs SET {key}=?, updated=? WHERE id=?", [value, now, run_id])
+
+    def run_info(self, run_id: str | None = None) -> dict | None:
+        """One run (default: the newest) as a dict, or None."""
+        cols = ("id", "created", "updated", "status", "seed", "config", "rng_state", "finished")
+        sql = f"SELECT {', '.join(cols)} FROM runs " + ("WHERE id=?" if run_id else "ORDER BY created DESC LIMIT 1")
+        rows = self.query(sql, [run_id] if run_id else [])
+        return dict(zip(cols, rows[0])) if rows else None
 
     # -- reading -------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:

@@ -81,6 +81,8 @@ class GitStore:
         with tempfile.TemporaryDirectory(prefix="dgm-idx-") as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             self.git("read-tree", parent_commit, env=env)
+            if not diff.endswith("\n"):  # git calls a last line without its newline corrupt
+                diff += "\n"
             self.git("apply", "--cached", "--whitespace=nowarn", "-", input=diff.encode(), env=env)
             return self.git("write-tree", env=env).decode().strip()
 
@@ -91,7 +93,20 @@ class GitStore:
         return self.git(*args).decode().strip()
 
     def set_ref(self, agent_id: str, commit: str) -> None:
-        self.git("update-ref", REF_PREFIX + agent_id, commit)
+        """Point refs/dgm/agents/<id> at ``commit``.
+
+        Written as git writes a loose ref (``<name>.lock``, then rename), in
+        Python: a subprocess per ref would dominate the loop's own overhead.
+        Only the archive's single writer calls this.
+        """
+        if len(commit) != 40 or any(c not in "0123456789abcdef" for c in commit):
+            raise ValueError(f"not a commit id: {commit!r}")
+        path = self.path / (REF_PREFIX + agent_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.with_name(path.name + ".lock")
+        with open(lock, "w") as f:
+            f.write(commit + "\n")
+        os.replace(lock, path)
 
     # -- reading -------------------------------------------------------------
     def refs(self) -> dict[str, str]:
@@ -114,6 +129,14 @@ class GitStore:
             parts = line.split()
             result[parts[0]] = parts[1:]
         return result
+
+    def existing_commits(self, shas: list[str]) -> set[str]:
+        """The subset of ``shas`` that name commits in the repository (one git call)."""
+        if not shas:
+            return set()
+        out = self.git("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                       input="\n".join(shas).encode()).decode()
+        return {line.split()[0] for line in out.splitlines() if line.endswith(" commit")}
 
     def has_commit(self, sha: str) -> bool:
         out = self.git("cat-file", "-t", sha, check=False)

@@ -200,25 +200,22 @@ class Loop:
         self.attempts += 1
         self.event("job_started", agent=job.parent, job=job.index, parent=job.parent, seed=job.seed)
         job.work = Path(tempfile.mkdtemp(prefix="dgm-prop-"))
-        parent_dir = self.a.materialize(job.parent, job.work / "parent")
-        ctx = ProposeContext(parent_id=job.parent, parent_dir=parent_dir,
-                             rng=random.Random(job.seed), archive=self.a,
-                             work_dir=job.work, sandbox=self.sandbox,
-                             gateway_env=dict(self.s.env or {}))
-        self.futures[self.propose_pool.submit(_timed_propose, self.proposer, ctx)] = ("propose", job)
+        fut = self.propose_pool.submit(_propose_job, self.a, self.proposer, job,
+                                       self.sandbox, dict(self.s.env or {}))
+        self.futures[fut] = ("propose", job)
 
     def _on_proposal(self, job: Job, fut: cf.Future) -> None:
         shutil.rmtree(job.work or "", ignore_errors=True)
-        result, seconds = fut.result()
+        result, prep, seconds = fut.result()
         common = dict(proposer=self.proposer.name, run=self.s.run_id, job=job.index, seconds=seconds)
         if isinstance(result, ProposalRejected):
             self.a.record_rejected_proposal(job.parent, result.reason, usage=result.usage, **common)
             self.event("job_done", job=job.index, outcome="rejected", reason=result.reason)
             self.reporter.child(None, "rejected", None, result.reason)
             return
-        res = self.a.add_child(job.parent, result.diff, summary=result.summary, usage=result.usage,
-                               diagnosis=result.diagnosis, transplant_from=result.transplant_from,
-                               inspirations=result.inspirations, **common)
+        res = self.a.commit_child(prep, usage=result.usage, diagnosis=result.diagnosis,
+                                  transplant_from=result.transplant_from,
+                                  inspirations=result.inspirations, **common)
         if result.transcript:
             self.a.record_transcript(res.agent_id, result.transcript, run=self.s.run_id, kind="proposal")
         if not res.ok:
@@ -310,12 +307,20 @@ class Loop:
         self.reporter.child(ag.id, status, ag.score, ag.summary)
 
 
-def _timed_propose(proposer: Proposer, ctx: ProposeContext) -> tuple[Proposal | ProposalRejected, float]:
+def _propose_job(archive: Archive, proposer: Proposer, job: Job, sandbox: Any,
+                 env: dict) -> tuple[Proposal | ProposalRejected, Any, float]:
+    """Worker side of a proposal: check the parent out, propose, and write the child's
+    git objects (``prepare_child``); the scheduler then commits it to the archive."""
     t0 = time.monotonic()
+    prep = None
     try:
+        parent_dir = archive.materialize(job.parent, job.work / "parent")
+        ctx = ProposeContext(parent_id=job.parent, parent_dir=parent_dir, rng=random.Random(job.seed),
+                             archive=archive, work_dir=job.work, sandbox=sandbox, gateway_env=env)
         result: Proposal | ProposalRejected = proposer.propose(ctx)
+        prep = archive.prepare_child(job.parent, result.diff, result.summary)
     except ProposalRejected as rej:
         result = rej
     except Exception as exc:  # a proposer bug must not kill the run: record it as a rejection
         result = ProposalRejected(f"proposer error: {type(exc).__name__}: {exc}")
-    return result, time.monotonic() - t0
+    return result, prep, time.monotonic() - t0
