@@ -12,6 +12,7 @@ from ..errors import DgmError
 from . import data
 
 ENDPOINTS = {
+    "/api/version": "a token that changes whenever the archive does (cheap; for live pages)",
     "/api/summary": "counts by status, best agent, cost, runs and budgets, version",
     "/api/tree": "every agent with layout position, status, score; best path",
     "/api/progress": "per agent in creation order: score, best and mean so far, best lineage",
@@ -54,6 +55,10 @@ def _agent_id(request: Request) -> str:
 
 def index(request: Request) -> JSONResponse:
     return JSONResponse({"endpoints": ENDPOINTS})
+
+
+def version(request: Request) -> JSONResponse:
+    return JSONResponse({"version": data.version(_archive(request))})
 
 
 def summary(request: Request) -> JSONResponse:
@@ -151,7 +156,7 @@ def _json(text: str | None) -> object:
 
 def routes() -> list[Route]:
     return [
-        Route("/", index), Route("/summary", summary), Route("/tree", tree),
+        Route("/", index), Route("/version", version), Route("/summary", summary), Route("/tree", tree),
         Route("/progress", progress), Route("/runs", runs), Route("/events", events),
         Route("/agents", agents), Route("/agents/{agent_id}", agent),
         Route("/agents/{agent_id}/state", agent_state),

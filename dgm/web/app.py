@@ -95,7 +95,7 @@ class Viewer:
         return value
 
     def render(self, template: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
-        ctx.setdefault("live_url", "/api/summary")
+        ctx.setdefault("live_url", "/api/version")
         page = self.templates.get_template(template).render(
             archive=str(self.archive.path), poll=self.poll_seconds, **ctx)
         return HTMLResponse(page, status_code=status_code)

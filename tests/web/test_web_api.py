@@ -155,6 +155,7 @@ def pages(ids):
 
 
 def test_every_page_has_a_strict_csp_and_no_inline_script_or_style(client, ids):
+    assert set(client.get("/api/").json()["endpoints"]) >= {"/api/version", "/api/tree"}
     for url in pages(ids) + ["/api/summary", "/static/tree.js"]:
         r = client.get(url)
         csp = r.headers["content-security-policy"]
@@ -192,6 +193,7 @@ def test_live_reads_while_a_writer_holds_the_archive(writable):
                              summary="added while serving", proposer="mutation")
         after = c.get("/api/summary").json()
         assert after["agents"] == before["agents"] + 1 and after["version"] != before["version"]
+        assert c.get("/api/version").json() == {"version": after["version"]}
         tree_after = c.get("/api/tree").json()
         assert len(tree_after["nodes"]) == len(tree_before["nodes"]) + 1
         assert c.get(f"/api/agents/{r.agent_id}").json()["agent"]["status"] == "proposed"

@@ -134,7 +134,7 @@ def test_tree_with_1500_agents(big, page, shot):
         for _ in range(6):
             page.mouse.wheel(0, -400)
             page.wait_for_timeout(50)
-        page.wait_for_function("document.getElementById('tree').classList.contains('show-labels')")
+        page.wait_for_selector("#tree.show-labels", state="attached")  # re-placed after the wheel rests
         page.click("#zoom-best")
         page.wait_for_selector("#tree a.node.found.on-best", state="attached")
         shot(page, "tree-1506-zoomed", full_page=False)

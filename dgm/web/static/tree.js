@@ -16,6 +16,7 @@
   // Each axis has its own scale: a wide, shallow archive still fills the height.
   // zoom s drives both; an axis never shrinks below its fitted scale.
   let s = 1, fitX = 1, fitY = 1, tx = 0, ty = 0, fitted = false, colourBy = "score";
+  let placedX = 1, placedY = 1;
   const kx = () => Math.max(s, fitX), ky = () => Math.max(s, fitY);
   const X = n => n.x * DX * kx(), Y = n => n.y * DY * ky();
   const elbow = (p, c) => `M${X(p)} ${Y(p)}V${(Y(p) + Y(c)) / 2}H${X(c)}V${Y(c)}`;
@@ -65,11 +66,14 @@
 
   // Positions depend on the zoom, so zooming re-places; panning only translates.
   function place() {
-    const gap = DX * kx(), r = Math.min(7, Math.max(2.5, gap * 0.3));
+    const started = performance.now();
+    placedX = kx();
+    placedY = ky();
+    const gap = DX * kx(), r = Math.min(7, Math.max(2.5, gap * 0.3)), labels = gap >= 26;
     for (const [c, t, n] of marks) {
       const x = X(n), y = Y(n);
       c.setAttribute("cx", x); c.setAttribute("cy", y); c.setAttribute("r", r);
-      t.setAttribute("x", x + r + 2); t.setAttribute("y", y + r + 9);
+      if (labels) { t.setAttribute("x", x + r + 2); t.setAttribute("y", y + r + 9); }
     }
     const parts = new Map(edgePaths.map(([st]) => [st, []]));
     for (const n of data.nodes) {
@@ -83,22 +87,27 @@
       .join(""));
     const path = data.best_path.map(id => byId.get(id)).filter(Boolean);
     bestPath.setAttribute("d", path.slice(1).map((n, i) => elbow(path[i], n)).join(""));
-    svgEl.classList.toggle("show-labels", gap >= 26);
+    svgEl.classList.toggle("show-labels", labels);  // hidden labels are not even placed
+    svgEl.dataset.placeMs = (performance.now() - started).toFixed(1);
   }
 
-  function pan() { vp.setAttribute("transform", `translate(${tx},${ty})`); }
+  // Until the next place(), a zoom is shown by scaling what was placed last.
+  function pan() {
+    const sx = kx() / placedX, sy = ky() / placedY;
+    vp.setAttribute("transform", `translate(${tx},${ty})` +
+      (Math.abs(sx - 1) > 1e-9 || Math.abs(sy - 1) > 1e-9 ? ` scale(${sx},${sy})` : ""));
+  }
 
-  let pending = false;
+  // Wheel zoom: scale at once (cheap at any size), re-place when the wheel rests.
+  let settle = null;
   function zoomTo(ns, mx, my) {
     const ox = kx(), oy = ky();
     s = Math.min(12, Math.max(Math.min(fitX, fitY) / 4, ns));
     tx = mx - (mx - tx) * kx() / ox;
     ty = my - (my - ty) * ky() / oy;
     pan();
-    if (!pending) {
-      pending = true;
-      requestAnimationFrame(() => { pending = false; place(); });
-    }
+    clearTimeout(settle);
+    settle = setTimeout(() => { place(); pan(); }, 90);
   }
 
   function legend() {
