@@ -122,10 +122,11 @@ def parse_plan(text: str) -> dict[str, str]:
 def agent_summary(agent_dir: Path, limit: int = 6000) -> str:
     for name in ("README.md", "README", "readme.md"):
         p = agent_dir / name
-        if p.is_file():
+        if p.is_file() and not p.is_symlink():  # never read host files into a prompt
             return "# The agent\n\n" + clip(p.read_text(errors="replace"), limit)
     toml = agent_dir / "agent.toml"
-    return "# The agent\n\n" + (clip(toml.read_text(errors="replace"), limit) if toml.is_file()
+    ok = toml.is_file() and not toml.is_symlink()
+    return "# The agent\n\n" + (clip(toml.read_text(errors="replace"), limit) if ok
                                  else "(no description)")
 
 

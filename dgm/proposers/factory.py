@@ -5,18 +5,31 @@ from __future__ import annotations
 from ..errors import ConfigError
 from .base import Proposer
 
+MODEL_PROPOSERS = ("llm", "self")
 
-def make_proposer(name: str, config=None, gateway=None) -> Proposer:
+
+def check_proposer(name: str, config) -> None:
+    """Fail before anything starts when the proposer cannot work (e.g. no endpoint)."""
+    if name not in ("mutation", *MODEL_PROPOSERS):
+        raise ConfigError(f"unknown proposer {name!r}; choose one of mutation, llm, self")
+    needs_model = name in MODEL_PROPOSERS or getattr(config, "domain", None) == "coding"
+    if needs_model and (config is None or config.model.base_url is None):
+        what = f"proposer {name!r}" if name in MODEL_PROPOSERS else "the coding domain"
+        raise ConfigError(f"{what} needs a model endpoint: set base_url under [run.model] in "
+                          "dgm.toml or pass --model-url URL (the key goes in $OPENAI_API_KEY "
+                          "on the host, or set api_key_env = \"\" for a local server)")
+
+
+def make_proposer(name: str, config=None, access=None, image: str | None = None) -> Proposer:
+    """The proposer; model proposers need the running gateway's ``access``."""
+    check_proposer(name, config)
     if name == "mutation":
         from .mutation import MutationProposer
         return MutationProposer()
-    if name in ("llm", "self"):
-        if config is None or config.model.base_url is None:
-            raise ConfigError(f"proposer {name!r} needs a model endpoint: set [run.model] base_url "
-                              "in dgm.toml or pass --model-url URL (and the key in $OPENAI_API_KEY)")
-        if name == "llm":
-            from .llm import LLMProposer
-            return LLMProposer.from_config(config, gateway)
-        from .selfmod import SelfProposer
-        return SelfProposer.from_config(config, gateway)
-    raise ConfigError(f"unknown proposer {name!r}; choose one of mutation, llm, self")
+    if access is None:
+        raise ConfigError(f"proposer {name!r} needs the model gateway to be running")
+    if name == "llm":
+        from .llm import LLMProposer
+        return LLMProposer(access)
+    from .selfmod import SelfProposer, SelfProposerConfig
+    return SelfProposer(access, SelfProposerConfig(image=image or "dgm-sandbox"))

@@ -9,6 +9,10 @@
    the gateway (socket mount, label key), never with the real key.
 3. ``git diff`` of ``/testbed`` against its base commit is the child.
 
+Host-side safety: the copy's changes are read with a private git directory
+(workcopy.py), so git on the host never reads a repository the agent wrote,
+and the agent's transcript is read without following symlinks.
+
 The agent's exit status does not decide anything: like DGM, a run that times
 out or crashes after editing still yields its diff; a run that changed
 nothing is a rejected proposal with the agent's last output as the reason.
@@ -17,9 +21,12 @@ nothing is a rejected proposal with the agent's last output as the reason.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..agents import load_manifest
 from ..diffcheck import check_diff
@@ -48,6 +55,20 @@ class SelfProposerConfig:
     code_chars: int = 50_000
     log_chars: int = 30_000
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. DGM_AGENT_MAX_STEPS
+
+
+def read_plain_file(directory: Path, name: str, limit: int) -> str | None:
+    """Read a file the sandbox wrote, refusing symlinks (which could point at host files)."""
+    if directory.is_symlink() or not directory.is_dir():
+        return None
+    try:
+        fd = os.open(directory / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return fh.read(limit).decode("utf-8", "replace")
 
 
 def _sum(a: Usage, b: Usage) -> Usage:
@@ -101,7 +122,7 @@ class SelfProposer(Proposer):
                 f"{diag.plan['improvement_proposal'][:120]}")
 
         try:
-            copy = WorkCopy.create(ctx.parent_dir, ctx.work_dir / "testbed")
+            copy = WorkCopy.create(ctx.parent_dir, ctx.work_dir / "testbed", agent_git=True)
         except (WorkCopyError, OSError) as exc:
             raise reject(f"cannot copy the parent: {exc}") from None
         io = ctx.work_dir / "io"
@@ -121,10 +142,9 @@ class SelfProposer(Proposer):
         ctx.log(f"self proposer: running {manifest.name} on its own code ({cfg.seconds:g} s limit)")
         result = ctx.sandbox.run(cfg.image, command, mounts=mounts, env=env, limits=limits,
                                  network=None, workdir="/testbed")
-        agent_transcript = io / "out" / "transcript.md"
-        if agent_transcript.is_file():
-            transcript.append("## self-modification run\n\n" +
-                              clip(agent_transcript.read_text(errors="replace"), 200_000))
+        agent_transcript = read_plain_file(io / "out", "transcript.md", 2_000_000)
+        if agent_transcript is not None:
+            transcript.append("## self-modification run\n\n" + clip(agent_transcript, 200_000))
         run_note = result.reason or "exit code 0"
         try:
             diff = copy.diff()
