@@ -7,6 +7,7 @@ Plain dicts and lists from the Archive API only: no web framework here, so
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from ..archive import Archive
@@ -47,8 +48,11 @@ def _cost(a: Archive, where: str = "", params: tuple = ()) -> dict[str, float]:
     return out
 
 
+BOUND_KEYS = {"children", "max_children", "iterations", "max_iterations", "wall_seconds"}
+
+
 def _budget_items(config: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """Config keys that bound a run (budget_*, max_*, iterations...), flattened."""
+    """The run config's bounds (``model.budget_usd``, ``children``, ``wall_seconds``...), flattened."""
     if not isinstance(config, dict):
         return []
     items = []
@@ -56,14 +60,27 @@ def _budget_items(config: Any, prefix: str = "") -> list[tuple[str, Any]]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             items.extend(_budget_items(value, name + "."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and any(
-                w in key.lower() for w in ("budget", "max_", "iterations", "children", "limit")):
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and (
+                "budget" in key.lower() or key.lower() in BOUND_KEYS):
             items.append((name, value))
     return items
 
 
+def _used(name: str, spent: dict, children: int, elapsed: float | None) -> float | None:
+    low = name.lower().rsplit(".", 1)[-1]
+    if "usd" in low or "cost" in low:
+        return spent["total_cost"]
+    if "token" in low:
+        return spent["total_tokens"]
+    if "children" in low or "iterations" in low:
+        return children
+    if "seconds" in low:
+        return elapsed
+    return None
+
+
 def runs(a: Archive) -> list[dict]:
-    """Every run with its config's bounds and what it has spent so far."""
+    """Every run with its config's bounds and how much of each it has used."""
     out = []
     for rid, status, created, updated, seed, config, finished in a.query(
             "SELECT id, status, created, updated, seed, config, finished FROM runs ORDER BY created"):
@@ -74,17 +91,14 @@ def runs(a: Archive) -> list[dict]:
         spent = _cost(a, "WHERE run=?", (rid,))
         children = a.query("SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL",
                            [rid])[0][0]
-        bounds = []
-        for name, limit in _budget_items(cfg):
-            low = name.lower()
-            used = (spent["total_cost"] if "usd" in low or "cost" in low
-                    else spent["total_tokens"] if "token" in low
-                    else children if any(w in low for w in ("children", "iterations", "agents"))
-                    else None)
-            bounds.append({"name": name, "limit": limit, "used": used})
+        end = finished or (time.time() if status == "running" else updated)
+        elapsed = end - created if created and end else None
+        bounds = [{"name": name, "limit": limit, "used": _used(name, spent, children, elapsed)}
+                  for name, limit in _budget_items(cfg)]
         out.append({"id": rid, "status": status, "created": created, "updated": updated,
                     "finished": finished, "seed": seed, "children": children,
-                    "cost": spent["total_cost"], "tokens": spent["total_tokens"], "bounds": bounds})
+                    "cost": spent["total_cost"], "tokens": spent["total_tokens"],
+                    "elapsed": elapsed, "bounds": bounds})
     return out
 
 

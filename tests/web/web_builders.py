@@ -53,9 +53,9 @@ def build_archive(path: Path) -> dict[str, str]:
         (seed_dir / name).write_text(text)
     ids: dict[str, str] = {}
     with Archive.create(path) as a:
-        a.db.execute("INSERT INTO runs (id, created, updated, status, seed, config) VALUES "
-                     "(?,?,?,?,?,?)", ["run-1", time.time(), time.time(), "running", 7, json.dumps(
-                         {"gateway": {"budget_usd": 0.05}, "max_children": 10, "workers": 2})])
+        a.save_run("run-1", status="running", seed=7, config=json.dumps(
+            {"children": 10, "wall_seconds": 3600, "workers": 2, "max_stages": None,
+             "model": {"budget_usd": 0.05, "budget_tokens": None, "timeout_s": 120.0}}))
         seed = ids["seed"] = a.add_seed(seed_dir, summary="seed agent", run="run-1")
         a.set_status(seed, "evaluating")
         a.record_evaluation(seed, "toy", 1, results("s1", [1.0, 0.0, 0.0]), run="run-1")
