@@ -80,6 +80,16 @@ def test_proposal_is_a_valid_child_in_the_archive(fake_openai, gateway, world):
     assert "NaN loss at step 40" in prompt and "loss became NaN after lr warmup" in prompt
     # the gateway billed the call to this proposal's label
     assert gateway.usage()["calls"] == 1
+    # once the child is admitted with a better score, its change is context for the next one
+    archive.record_evaluation(added.agent_id, "icl", 0, [Result("digits", 1.0, True),
+                                                         Result("wine", 0.9, True)])
+    archive.set_status(added.agent_id, "evaluating")
+    archive.set_status(added.agent_id, "admitted")
+    fake_openai.push(block(parent, "model.py"))
+    LLMProposer(gateway.access).propose(ctx_for(world, 1))
+    prompt = fake_openai.completion_requests[1].messages[1]["content"]
+    assert f"top agent {added.agent_id} (score 0.950, parent {seed}): tune config.py" in prompt
+    assert "# tuned" in prompt.split("# Its relatives in the archive")[1]
 
 
 def test_unmatched_block_gets_one_retry_with_the_error(fake_openai, gateway, world):
@@ -135,18 +145,15 @@ def test_large_codebase_shows_the_relevant_files(fake_openai, gateway, tmp_path)
     (agent / "deep" / "critical.py").write_text("def step():\n    return float('nan')\n" + "#\n" * 300)
     (agent / "agent.toml").write_text('name = "big"\n')
 
-    class FakeArchive:  # the evaluations of an agent that is not in any archive
-        def evaluations(self, agent_id):
-            return [{"suite": "s", "stage": 0, "task": "t1", "score": 0.0, "resolved": False,
-                     "log": 'File "/agent/deep/critical.py", line 2, in step\nValueError: nan'}]
-
-        def artifacts(self, agent_id):
-            return {}
-
+    archive = Archive.create(tmp_path / "archive")
+    seed = archive.add_seed(agent, summary="big agent")
+    archive.record_evaluation(seed, "s", 0, [Result(
+        "t1", 0.0, False, 'File "/agent/deep/critical.py", line 2, in step\nValueError: nan')])
     fake_openai.push("deep/critical.py\n<<<<<<< SEARCH\n    return float('nan')\n=======\n"
                      "    return 0.0\n>>>>>>> REPLACE\n")
-    ctx = ProposeContext("x", agent, random.Random(0), FakeArchive(), tmp_path / "w")
+    ctx = ProposeContext(seed, agent, random.Random(0), archive, tmp_path / "w")
     proposal = LLMProposer(gateway.access, LLMProposerConfig(code_chars=6000)).propose(ctx)
+    archive.close()
     prompt = fake_openai.completion_requests[0].messages[1]["content"]
     assert "### deep/critical.py" in prompt
     assert re.search(r"filler29.py \(\d+ bytes\) \(not shown: over the prompt budget\)", prompt)
