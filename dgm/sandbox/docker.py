@@ -146,7 +146,7 @@ class DockerSandbox(Sandbox):
     def prewarm(self, image: str | None = None, mounts: Sequence[Mount] = (),
                 limits: Limits = Limits(), network: str | None = None, wait_s: float = 60.0) -> int:
         """Start idle boxes for this layout now; return how many are idle."""
-        spec = Spec.make(self._image(image), check_mounts(mounts), limits, self._network(network))
+        spec = Spec.make(self._image(image), check_mounts(mounts, world_readable=True), limits, self._network(network))
         self._refill(spec)
         self.settle(wait_s)
         with self._lock:
@@ -181,7 +181,7 @@ class DockerSandbox(Sandbox):
         if self._closed:
             raise DgmError("this Docker sandbox is closed")
         argv = check_command(command)
-        mounts = check_mounts(mounts)
+        mounts = check_mounts(mounts, world_readable=True)
         image = self._image(image)
         spec = Spec.make(image, mounts, limits, self._network(network))
         full_env = sandbox_env(env, PATH_IN_IMAGE)

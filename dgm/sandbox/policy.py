@@ -42,8 +42,12 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def check_mounts(mounts: Sequence[Mount]) -> list[Mount]:
-    """Validate mounts (see module doc); raise ConfigError with the reason."""
+def check_mounts(mounts: Sequence[Mount], world_readable: bool = False) -> list[Mount]:
+    """Validate mounts (see module doc); raise ConfigError with the reason.
+
+    ``world_readable``: the sandbox user is not the source's owner (Docker, and
+    bwrap under a root engine), so a read-only source must be readable by others.
+    """
     seen: list[str] = []
     out = []
     for m in mounts:
@@ -59,6 +63,12 @@ def check_mounts(mounts: Sequence[Mount]) -> list[Mount]:
         source = Path(m.source).resolve()
         if not source.exists():
             raise ConfigError(f"mount source {m.source} does not exist")
+        if world_readable and not m.writable:
+            need = 0o005 if source.is_dir() else 0o004
+            mode = source.stat().st_mode
+            if mode & need != need:
+                raise ConfigError(f"mount source {source} (mode {oct(mode & 0o777)}) is not readable by the "
+                                  f"sandbox user, which is not its owner: chmod o+r{'x' if need == 5 else ''}")
         if m.writable:
             if not source.is_dir():
                 raise ConfigError(f"a writable mount must be a directory: {m.source}")
