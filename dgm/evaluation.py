@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .gitstore import GitStore
+from .sandbox.base import Mount
 from .suites import EvalContext, StageOutcome, Suite, load_suite
 
 
@@ -67,6 +68,7 @@ class StageTask:
     image: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     network: str | None = None
+    mounts: list[tuple[str, str]] = field(default_factory=list)  # (host dir, target), read-only
     bundle: bytes | None = None  # a git bundle with the commit, when the repo is not local
 
 
@@ -119,7 +121,7 @@ def evaluate_stage(task: StageTask) -> StageOutcome:
         suite = Runtime.suite(task.suite)
         ctx = EvalContext(sandbox=Runtime.sandbox(task.sandbox, task.image), workdir=work / "work",
                           seed=task.seed, device=task.device, image=task.image, env=dict(task.env),
-                          network=task.network)
+                          network=task.network, mounts=[Mount(Path(src), dst) for src, dst in task.mounts])
         ctx.workdir.mkdir()
         start = time.monotonic()
         outcome = suite.evaluate(agent_dir, task.stage, ctx)

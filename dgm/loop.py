@@ -59,6 +59,7 @@ class LoopSettings:
     device: str = "cpu"
     env: dict | None = None
     network: str | None = None
+    gateway: Any = None  # dgm.gateway.Gateway when agents or proposers call a model
 
 
 class Loop:
@@ -133,6 +134,7 @@ class Loop:
             while True:
                 if STOP_REQUESTED.is_set():
                     self.stopping = True
+                self._check_budget()
                 self._fill()
                 if not self.futures:
                     break
@@ -145,6 +147,28 @@ class Loop:
                 self._report()
         finally:
             self.propose_pool.shutdown(wait=False, cancel_futures=True)
+            self.drain_usage()
+
+    def _check_budget(self) -> None:
+        gw = self.s.gateway
+        if gw is not None and gw.budget_exhausted and not self.stopping:
+            self.stopping = True
+            self.reporter.message(f"model budget spent ({gw.budget_reason}): no new jobs; "
+                                  "finishing the ones in flight")
+        self.drain_usage()
+
+    def drain_usage(self) -> None:
+        """Record model usage and transcripts the gateway metered (queued by its threads)."""
+        q = getattr(self.s.gateway, "dgm_queue", None)
+        while q is not None and not q.empty():
+            kind, label, payload = q.get_nowait()
+            agent = label.split(":", 1)[0] if label else None
+            agent = agent if agent and agent.isdigit() else None
+            if kind == "usage":
+                model, pt, ct, cost = payload
+                self.a.record_usage(agent, model, pt, ct, cost, run=self.s.run_id, purpose=label)
+            else:
+                self.a.record_transcript(agent, payload, run=self.s.run_id, kind=f"gateway:{label}")
 
     def _report(self) -> None:
         best = self.pop.best()
@@ -251,10 +275,15 @@ class Loop:
 
     def _submit_stage(self, job: Job) -> None:
         step = self.plan[job.pos]
+        env, mounts = dict(self.s.env or {}), []
+        if self.s.gateway is not None:  # the agent's own key label: usage is metered per agent
+            access = self.s.gateway.access
+            env.update(access.sandbox_env(job.agent))
+            mounts = [(str(m.source), m.target) for m in access.sandbox_mounts()]
         task = StageTask(repo=str(self.a.git.path), commit=self.a.agent(job.agent).commit_sha,
                          suite=step.locator or step.suite, stage=step.stage, seed=self.s.seed, device=self.s.device,
-                         sandbox=self.s.sandbox, image=self.s.image, env=dict(self.s.env or {}),
-                         network=self.s.network)
+                         sandbox=self.s.sandbox, image=self.s.image, env=env,
+                         network=self.s.network, mounts=mounts)
         self.event("stage_started", agent=job.agent, suite=step.suite, stage=step.stage)
         self.futures[self.executor.submit(evaluate_stage, task)] = ("evaluate", job)
 

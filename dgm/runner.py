@@ -18,7 +18,7 @@ from .errors import ConfigError, DgmError
 from .evaluation import Runtime, make_plan
 from .executors import make_executor
 from .loop import Loop, LoopSettings
-from .proposers.factory import make_proposer
+from .proposers.factory import MODEL_PROPOSERS, check_proposer, make_proposer
 from .selection import make_strategy
 from .suites import load_suite
 
@@ -52,7 +52,8 @@ class RunSummary:
 
 def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
     strategy = make_strategy(cfg.selection)
-    proposer = make_proposer(cfg.proposer, cfg)  # first: a missing endpoint is the likeliest problem
+    check_proposer(cfg.proposer, cfg)  # first: a missing endpoint is the likeliest problem
+    proposer = make_proposer(cfg.proposer, cfg) if cfg.proposer not in MODEL_PROPOSERS else None
     manifest = load_manifest(cfg.seed_agent)
     if manifest.domain != cfg.domain:
         raise ConfigError(f"seed agent {cfg.seed_agent} is a {manifest.domain} agent, "
@@ -61,6 +62,13 @@ def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
     for s in suites:
         if s.spec.domain != cfg.domain:
             raise ConfigError(f"suite {s.name} is for the {s.spec.domain} domain, not {cfg.domain}")
+    if needs_gateway(cfg):
+        from .gateway_config import GatewayConfig
+        gw = GatewayConfig.from_run_model(cfg.model)  # validates prices/budget keys
+        if gw.api_key_env and not os.environ.get(gw.api_key_env):
+            raise ConfigError(f"${gw.api_key_env} is not set: export the endpoint's API key on the "
+                              "host (it never enters a sandbox), or set api_key_env = \"\" under "
+                              "[run.model] for a local server without a key")
     if cfg.sandbox == "unsafe" and not unsafe:
         raise ConfigError("running agent code unsandboxed needs the explicit --unsafe flag")
     return suites, strategy, proposer
@@ -130,8 +138,11 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
                             wall_seconds=cfg.wall_seconds, admission=cfg.admission,
                             admission_margin=cfg.admission_margin, sandbox=cfg.sandbox,
                             image=image, device=cfg.device)
+    gateway = start_gateway(cfg, reporter) if needs_gateway(cfg) else None
+    settings.gateway = gateway
+    proposer = p.proposer or make_proposer(cfg.proposer, cfg, gateway.access, image=image)
     executor = make_executor(cfg)
-    loop = Loop(archive, settings, make_plan(p.suites, cfg.max_stages), p.proposer, p.strategy,
+    loop = Loop(archive, settings, make_plan(p.suites, cfg.max_stages), proposer, p.strategy,
                 executor, reporter, sandbox=sandbox)
     reporter.start(run_id, str(archive.path), p.resumed)
     t0 = time.monotonic()
@@ -139,11 +150,42 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
     try:
         loop.run()
         status = "finished" if not loop.stopping else "stopped"
+        if gateway is not None and gateway.budget_exhausted:
+            status = "budget-spent"
     finally:
         archive.save_run(run_id, status=status, finished=time.time() if status == "finished" else None)
         executor.shutdown(wait=status != "interrupted")
+        if gateway is not None:
+            loop.drain_usage()
+            gateway.stop()
         reporter.close()
     return summarize(archive, run_id, status, time.monotonic() - t0, loop)
+
+
+def needs_gateway(cfg: RunConfig) -> bool:
+    return cfg.proposer in MODEL_PROPOSERS or cfg.domain == "coding"
+
+
+def start_gateway(cfg: RunConfig, reporter: Any):
+    """Start the model gateway; its metering is queued for the loop to record."""
+    import queue
+
+    from .gateway import Gateway
+    from .gateway_config import GatewayConfig
+
+    q: queue.Queue = queue.Queue()
+
+    def on_usage(label, model, prompt_tokens, completion_tokens, cost):
+        q.put(("usage", label, (model, prompt_tokens, completion_tokens, cost)))
+
+    def on_transcript(label, request, response):
+        q.put(("transcript", label, json.dumps({"request": request, "response": response},
+                                               default=str)[:200_000]))
+
+    gw = Gateway(GatewayConfig.from_run_model(cfg.model), on_usage=on_usage,
+                 on_transcript=on_transcript, log=reporter.message).start()
+    gw.dgm_queue = q
+    return gw
 
 
 def summarize(archive: Archive, run_id: str, status: str, seconds: float, loop: Loop) -> RunSummary:

@@ -32,7 +32,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .sandbox.base import Limits, Sandbox
+from .sandbox.base import Limits, Mount, Sandbox
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVALUATORS = REPO_ROOT / "evaluators"
@@ -69,6 +69,7 @@ class EvalContext:
     image: str | None = None  # overrides the suite's image (e.g. a content-hashed tag)
     env: dict[str, str] = field(default_factory=dict)  # extra allow-listed env (e.g. gateway URL)
     network: str | None = None
+    mounts: list[Mount] = field(default_factory=list)  # extra read-only mounts (e.g. the gateway socket)
     log: Callable[[str], None] = lambda line: None
 
 
