@@ -16,6 +16,9 @@ MAX_FILE_BYTES = 512 * 1024
 _HEADER = re.compile(r"^diff --git (\S+) (\S+)$")
 _PATH_LINE = re.compile(r"^(?:---|\+\+\+) (\S+)")
 _RENAME = re.compile(r"^(?:rename|copy) (?:from|to) (.+)$")
+# A symlink can point outside the agent (and materialising it then fails); a gitlink
+# names a commit that is not in the archive. Deleting either is fine.
+_LINK_MODE = re.compile(r"^(?:new file mode|new mode|index \S+) (120000|160000)\s*$", re.M)
 
 
 def _strip_prefix(path: str) -> str | None:
@@ -60,6 +63,9 @@ def check_diff(diff: str) -> str | None:
         return f"diff too large: {size} bytes (limit {MAX_DIFF_BYTES})"
     if "\x00" in diff or "GIT binary patch" in diff or re.search(r"^Binary files .* differ$", diff, re.M):
         return "binary content is not allowed in an agent's code"
+    if m := _LINK_MODE.search(diff):
+        kind = "symlinks" if m.group(1) == "120000" else "submodules (gitlinks)"
+        return f"{kind} are not allowed in an agent's code"
     paths = touched_paths(diff)
     if not paths:
         return "not a unified diff: no file headers found"

@@ -26,10 +26,12 @@ def check_archive(archive: "Archive") -> list[str]:
                             f"row says {commit[:12]}")
     for agent_id in refs.keys() - by_id.keys():
         problems.append(f"ref refs/dgm/agents/{agent_id} has no agent row")
-    parents = archive.git.commit_parents([r[1] for r in rows if r[0] in refs])
+    # A row naming a missing object would make rev-list fail outright: ask only for present ones.
+    present = archive.git.existing_commits([r[1] for r in rows])
+    parents = archive.git.commit_parents([r[1] for r in rows if r[1] in present])
     for agent_id, commit, parent in rows:
         if commit not in parents:
-            if agent_id in refs:
+            if agent_id in refs or commit not in present:
                 problems.append(f"agent {agent_id}: commit {commit[:12]} is missing")
             continue
         expected = [by_id[parent][1]] if parent in by_id else []

@@ -48,7 +48,7 @@ def status(archive: Optional[Path] = ArchiveOpt) -> None:
     with open_archive(archive) as a:
         counts = Counter(r[0] for r in a.query("SELECT status FROM agents"))
         console.print(f"archive [bold]{a.path}[/]: {a.count()} agents", highlight=False)
-        console.print("  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "  (empty)")
+        console.print("  " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "(empty)"))
         for rid, st, created, finished in a.query(
                 "SELECT id, status, created, finished FROM runs ORDER BY created"):
             console.print(f"  run {rid}: {st}", highlight=False)

@@ -68,6 +68,10 @@ def cli_errors(fn: F) -> F:
             if STATE["debug"]:
                 raise
             fail(f"the archive database is unreadable or corrupted: {exc}")
+        except OSError as exc:  # e.g. `-o` into a missing directory
+            if STATE["debug"]:
+                raise
+            fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         except KeyboardInterrupt:
             err_console.print("interrupted")
             raise typer.Exit(130)
