@@ -34,6 +34,16 @@ def _figure(size: tuple[int, int]) -> Figure:
     return fig
 
 
+def score_axis(scores: list[float]) -> tuple[float, float]:
+    """The data's range with some air, kept inside [0, 1] when the scores are."""
+    if not scores:
+        return -0.05, 1.05
+    lo, hi = min(scores), max(scores)
+    pad = max(0.05, 0.12 * (hi - lo))
+    return (max(lo - pad, -0.03 if lo >= 0 else lo - pad),
+            min(hi + pad, 1.03 if hi <= 1 else hi + pad))
+
+
 def _require_agents(a: Archive) -> None:
     if a.count() == 0:
         raise DgmError(f"archive {a.path} has no agents yet: nothing to plot")
@@ -53,10 +63,11 @@ def plot_progress(a: Archive, out: Path) -> Path:
     if bad:
         ax.scatter([p["i"] for p in bad], [p["score"] for p in bad], s=18, color=MUTED,
                    alpha=0.7, label="rejected / failed", zorder=2)
+    ylo, yhi = score_axis([p["score"] for p in scored])
     unscored = [p["i"] for p in pts if p["score"] is None]
-    if unscored:
-        ax.scatter(unscored, [0.0] * len(unscored), marker="x", s=18, color=MUTED,
-                   label="no score", zorder=2)
+    if unscored:  # on the bottom edge, whatever the score range
+        ax.scatter(unscored, [ylo + 0.015 * (yhi - ylo)] * len(unscored), marker="x", s=18,
+                   color=MUTED, label="no score", zorder=2)
     best = [(p["i"], p["best"]) for p in pts if p["best"] is not None]
     if best:
         xs, ys = zip(*best)
@@ -73,9 +84,7 @@ def plot_progress(a: Archive, out: Path) -> Path:
         top = lineage[-1]
         ax.annotate(f"{top['id']}  {top['score']:.3f}", (top["i"], top["score"]),
                     xytext=(6, 8), textcoords="offset points", color=BEST, fontsize=10)
-    lo = min([0.0] + [p["score"] for p in scored])
-    hi = max([1.0] + [p["score"] for p in scored])
-    ax.set_ylim(lo - 0.04 * (hi - lo), hi + 0.06 * (hi - lo))
+    ax.set_ylim(ylo, yhi)
     ax.set_xlim(-0.5, max(1, len(pts) - 1) + 0.5)
     ax.set_xlabel("agent, in creation order")
     ax.set_ylabel("score")
@@ -108,6 +117,12 @@ def plot_tree(a: Archive, out: Path) -> Path:
     ax = fig.add_subplot()
     pairs = [(by_id[n["parent"]], n) for n in nodes if n["parent"] in by_id]
     ax.add_collection(LineCollection(_elbows(pairs), colors="#b7bec7", linewidths=0.8, zorder=1))
+    extra = [(by_id[e["src"]], by_id[e["dst"]]) for e in t["extra_edges"]
+             if e["src"] in by_id and e["dst"] in by_id]
+    if extra:
+        ax.add_collection(LineCollection(
+            [[(p["x"], p["y"]), (c["x"], c["y"])] for p, c in extra], colors="#8e6fd8",
+            linewidths=0.9, linestyles="dashed", zorder=1, label="transplant"))
     path = [by_id[i] for i in t["best_path"]]
     if len(path) > 1:
         ax.add_collection(LineCollection(_elbows(list(zip(path, path[1:]))), colors=BEST,
@@ -139,7 +154,7 @@ def plot_tree(a: Archive, out: Path) -> Path:
     ax.set_ylabel("depth")
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
-    if unscored or path:
+    if unscored or path or extra:
         ax.legend(loc="lower right", fontsize=9)
     best = path[-1] if path else None
     ax.set_title(f"Archive tree of {a.path.name}: {len(nodes)} agents"

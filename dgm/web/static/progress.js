@@ -25,7 +25,11 @@
     box.replaceChildren();
     if (!pts.length) { box.appendChild(DGM.el("p", {class: "muted"}, "No agents yet.")); return; }
     const scores = pts.filter(p => p.score !== null).map(p => p.score);
-    const ylo = scores.reduce((m, v) => Math.min(m, v), 0), yhi = scores.reduce((m, v) => Math.max(m, v), 1);
+    // the data's range with some air, kept inside [0, 1] when the scores are (as dgm plot)
+    const lo = scores.length ? scores.reduce((m, v) => Math.min(m, v)) : 0;
+    const hi = scores.length ? scores.reduce((m, v) => Math.max(m, v)) : 1;
+    const pad = Math.max(0.05, 0.12 * (hi - lo));
+    const ylo = lo >= 0 ? Math.max(0, lo - pad) : lo - pad, yhi = hi <= 1 ? Math.min(1, hi + pad) : hi + pad;
     const xhi = Math.max(1, pts.length - 1);
     const x = i => M.l + (W - M.l - M.r) * i / xhi;
     const y = s => M.t + (H - M.t - M.b) * (1 - (s - ylo) / (yhi - ylo));
