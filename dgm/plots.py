@@ -148,7 +148,7 @@ def plot_tree(a: Archive, out: Path) -> Path:
                         textcoords="offset points", fontsize=8, color="#4a5361")
     fig.colorbar(sc, ax=ax, label="score", shrink=0.8, pad=0.01)
     ax.set_xlim(-1, t["width"])
-    ax.set_ylim(t["depth"] - 0.4, -0.6)  # root on top
+    ax.set_ylim(t["levels"] - 0.4, -0.6)  # root on top
     ax.set_xticks([])
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_ylabel("depth")

@@ -143,7 +143,7 @@ def tree(a: Archive) -> dict:
     return {"nodes": nodes, "best_path": lin.best_path(), "extra_edges": g.graph["extra_edges"],
             "score_range": [min(scores), max(scores)] if scores else [0.0, 1.0],
             "statuses": statuses, "width": max((p[0] for p in pos.values()), default=0) + 1,
-            "depth": max((p[1] for p in pos.values()), default=0) + 1}
+            "levels": max((p[1] for p in pos.values()), default=0) + 1}
 
 
 def progress(a: Archive) -> dict:
@@ -205,13 +205,15 @@ def agent(a: Archive, agent_id: str) -> dict:
         f"SELECT {', '.join(pcols)} FROM proposals WHERE parent=? AND status='rejected' "
         "ORDER BY id", [ag.id])]
     events = a.query("SELECT seq, ts, kind, data FROM events WHERE agent=? ORDER BY seq", [ag.id])
+    sources = [{"id": src, "kind": kind} for src, kind in a.query(
+        "SELECT src, kind FROM edges WHERE dst=? AND kind != 'parent' ORDER BY kind, src", [ag.id])]
     evals = a.evaluations(ag.id)
     cost = _cost(a, "WHERE agent=?", (ag.id,))
     return {
         "agent": {k: getattr(ag, k) for k in ("id", "seq", "commit", "parent", "run", "status",
                                               "reason", "proposer", "generation", "depth",
                                               "summary", "score", "created", "updated")},
-        "terminal": ag.status in TERMINAL, "lineage": lineage, "children": kids,
+        "terminal": ag.status in TERMINAL, "lineage": lineage, "children": kids, "sources": sources,
         "stages": evaluation_groups(evals), "proposals": a.proposals(agent_id=ag.id),
         "rejected_proposals": rejected, "transcripts": transcripts, "usage": usage,
         "artifacts": a.artifacts(ag.id), "cost": cost,

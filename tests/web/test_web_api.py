@@ -90,6 +90,10 @@ def test_agent_detail(client, ids):
     assert [l["id"] for l in a["lineage"]] == [ids["seed"]]
     deep = client.get(f"/api/agents/{ids['evaluating']}").json()
     assert [l["id"] for l in deep["lineage"]] == [ids["seed"], ids["child"], ids["best"]]
+    xss = client.get(f"/api/agents/{ids['xss']}").json()
+    assert xss["sources"] == [{"id": ids["child"], "kind": "transplant"}]
+    assert f'transplant from</dt><dd><a class="aid" href="/agent/{ids["child"]}">' in \
+        client.get(f"/agent/{ids['xss']}").text
     best = client.get(f"/api/agents/{ids['best']}").json()
     assert best["rejected_proposals"][0]["reason"].startswith("diff does not apply")
 

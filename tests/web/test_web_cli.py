@@ -10,7 +10,6 @@ import sys
 import time
 
 import httpx
-import pytest
 import typer
 from typer.testing import CliRunner
 

@@ -58,7 +58,7 @@
       if (span) span.textContent = data.statuses[st] || 0;
     }
     const last = byId.get(data.best_path[data.best_path.length - 1]);
-    info.textContent = `${data.nodes.length} agents · depth ${data.depth}` +
+    info.textContent = `${data.nodes.length} agents · depth ${data.levels - 1}` +
       (last ? ` · best ${last.id} (${DGM.fmtScore(last.score)})` : " · no admitted score yet");
     legend();
     if (!fitted) { fit(); fitted = true; } else { place(); pan(); }
@@ -136,7 +136,7 @@
 
   function fit() {
     const w = svgEl.clientWidth, h = svgEl.clientHeight, pad = 40;
-    const width = Math.max(1, (data.width - 1) * DX), height = Math.max(1, (data.depth - 1) * DY);
+    const width = Math.max(1, (data.width - 1) * DX), height = Math.max(1, (data.levels - 1) * DY);
     fitX = Math.min(4, (w - 2 * pad) / width);
     fitY = Math.min(2, (h - 2 * pad) / height);
     s = Math.min(fitX, fitY);
