@@ -89,7 +89,10 @@ const DGM = (() => {
     const url = document.body.dataset.liveUrl;
     const period = 1000 * parseFloat(document.body.dataset.poll || "3");
     const badge = document.getElementById("live");
-    if (!url || !(period > 0)) return;
+    if (!url || !(period > 0)) {
+      if (badge) { badge.textContent = "live updates off"; badge.title = "dgm serve --poll 0"; }
+      return;
+    }
     let version = null;
     async function tick() {
       try {
