@@ -64,7 +64,8 @@ class AgentRun:
 def run_agent(*, task_id: str, solve: Sequence[str], agent_dir: Path, testbed: Path,
               problem_text: str, taskdir: Path, sandbox, image: str, limits: Limits,
               env: dict[str, str], network: str | None, max_patch_bytes: int,
-              log: Callable[[str], None] = lambda line: None) -> AgentRun:
+              log: Callable[[str], None] = lambda line: None,
+              extra_mounts: Sequence[Mount] = ()) -> AgentRun:
     """Run the agent on ``testbed`` (a repo at its base commit) and capture its diff."""
     scratch, capture = taskdir / "scratch", taskdir / "capture"
     (scratch / "out").mkdir(parents=True)
@@ -77,7 +78,7 @@ def run_agent(*, task_id: str, solve: Sequence[str], agent_dir: Path, testbed: P
     rr: RunResult = sandbox.run(
         image, solve_argv(solve),
         mounts=[Mount(agent_dir, "/agent"), Mount(testbed, "/testbed", writable=True),
-                Mount(scratch, "/scratch", writable=True)],
+                Mount(scratch, "/scratch", writable=True), *extra_mounts],  # e.g. the model gateway
         env=dict(env), limits=limits, network=network, workdir="/agent")
     run = AgentRun(task_id, exit_code=rr.exit_code, timed_out=rr.timed_out, oom_killed=rr.oom_killed,
                    stdout_tail=rr.stdout[-STREAM_TAIL:], stderr_tail=rr.stderr[-STREAM_TAIL:])

@@ -114,7 +114,8 @@ def run_agents(tasks: list[CodingTask], agent_dir: Path, spec: SuiteSpec, ctx: E
         return run_agent(task_id=task.task_id, solve=solve, agent_dir=Path(agent_dir).resolve(),
                          testbed=testbed, problem_text=task.problem, taskdir=taskdir,
                          sandbox=ctx.sandbox, image=image, limits=limits, env=ctx.env,
-                         network=ctx.network, max_patch_bytes=agent_cfg.max_patch_bytes, log=ctx.log)
+                         network=ctx.network, max_patch_bytes=agent_cfg.max_patch_bytes, log=ctx.log,
+                         extra_mounts=ctx.mounts)
 
     with ThreadPoolExecutor(max_workers=agent_cfg.concurrency) as pool:
         runs = list(pool.map(one, tasks))
