@@ -140,7 +140,6 @@ class DockerSandbox(Sandbox):
                 self._idle.move_to_end(spec)
         for b in stale:
             self._submit(remove_box, self.client, b)
-        self._refill(spec)
         return box
 
     def prewarm(self, image: str | None = None, mounts: Sequence[Mount] = (),
@@ -205,6 +204,9 @@ class DockerSandbox(Sandbox):
                 self._submit(remove_box, self.client, box)
             else:
                 remove_box(self.client, box)
+            # Refill only now: on a small machine a container starting next to
+            # the call would slow the call itself down.
+            self._refill(spec)
         notes = [] if all(s.quota for s in box.slots.values()) else ["scratch quota not enforced (not root)"]
         reason = "; ".join(filter(None, [describe_exit(code, timed_out, oom, limits.seconds), *notes]))
         return RunResult(code, out.text(), err.text(), timed_out=timed_out, oom_killed=oom,
