@@ -1,18 +1,20 @@
 """One sandbox container ("box"): created idle, used for exactly one command, then destroyed.
 
-A box is an idle ``sleep infinity`` under ``--init`` with every restriction
-set at creation (no network or an internal one, read-only root, tmpfs /tmp,
-uid 1000, no capabilities, no-new-privileges, memory = memory+swap, CPU quota,
-pids, file-size and core ulimits, optional GPU device requests) and one quota'd
-slot per writable mount. The command runs with ``docker exec`` under
-``env -i`` (so even the image's ENV does not leak), and the box is killed
-afterwards: background processes die with it and the slots are drained only
-once nothing in the box runs. Cold runs and the warm pool share this path;
-the pool merely creates boxes before they are needed.
+A box is created with every restriction set (no network or an internal one,
+read-only root, tmpfs /tmp, uid 1000, no capabilities, no-new-privileges,
+memory = memory+swap, CPU quota, pids, file-size and core ulimits, optional
+GPU device requests) and one quota'd slot per writable mount. Its main process
+is the in-container runner (sandbox/runner.py) waiting on stdin. A call
+attaches, sends the command, and the runner becomes it, with exactly the
+environment given. When the command exits the box stops: background processes
+die with its pid namespace, and only then are the slots drained. Cold runs and
+the warm pool share this path; the pool merely creates boxes before they are
+needed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -28,6 +30,7 @@ from .scratch import Slot
 
 LABEL = "dgm.sandbox"
 UID = GID = 1000
+RUNNER = (Path(__file__).resolve().parents[2] / "sandbox" / "runner.py").read_text()
 OWNER = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"  # tells this process's boxes from others'
 
 
@@ -61,7 +64,6 @@ class Box:
     pid: int
     pidfd: int | None
     slots: dict[str, Slot]
-    memory_cgroup: Path | None
     dead: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,33 +73,6 @@ class Box:
         if self.pidfd is None:
             return os.path.exists(f"/proc/{self.pid}")
         return not select.select([self.pidfd], [], [], 0)[0]
-
-    def oom_kills(self) -> int:
-        if self.memory_cgroup is None:
-            return 0
-        for name in ("memory.oom_control", "memory.events"):
-            try:
-                for line in (self.memory_cgroup / name).read_text().splitlines():
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill":
-                        return int(value)
-            except OSError:
-                continue
-        return 0
-
-
-def _memory_cgroup(pid: int) -> Path | None:
-    try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, ctrls, rel = line.split(":", 2)
-        if "memory" in ctrls.split(","):
-            return Path("/sys/fs/cgroup/memory") / rel.lstrip("/")
-        if ctrls == "" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-            return Path("/sys/fs/cgroup") / rel.lstrip("/")
-    return None
 
 
 def create_box(client, spec: Spec) -> Box:
@@ -109,7 +84,8 @@ def create_box(client, spec: Spec) -> Box:
     mounts += [DMount(target=t, source=str(slot.path), type="bind", read_only=False) for t, slot in slots.items()]
     fsize = spec.file_size_mb * 1024 * 1024
     kwargs = dict(
-        command=["sleep", "infinity"], init=True, user=f"{UID}:{GID}", working_dir="/tmp",
+        command=["python3", "-I", "-S", "-c", RUNNER], init=True, stdin_open=True,
+        user=f"{UID}:{GID}", working_dir="/tmp",
         network_mode=spec.network, read_only=True, hostname="sandbox",
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={spec.scratch_mb}m,mode=1777"},
         mounts=mounts, mem_limit=f"{spec.memory_mb}m", memswap_limit=f"{spec.memory_mb}m",
@@ -133,7 +109,7 @@ def create_box(client, spec: Spec) -> Box:
                 pidfd = None
         except OSError:
             pidfd = None
-        return Box(spec, container.id, pid, pidfd, slots, _memory_cgroup(pid))
+        return Box(spec, container.id, pid, pidfd, slots)
     except BaseException:
         if container is not None:
             try:
@@ -182,24 +158,22 @@ def remove_box(client, box: Box) -> None:
             box.pidfd = None
 
 
-def exec_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: str,
-                seconds: float, out: TailBuffer, err: TailBuffer) -> tuple[int | None, bool, float]:
-    """Run ``argv`` in the box; return (exit code or None, timed out, seconds).
+def run_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: str,
+               seconds: float, out: TailBuffer, err: TailBuffer) -> tuple[int | None, bool, bool, float]:
+    """Run ``argv`` as the box's runner; return (exit code or None, timed out, OOM-killed, seconds).
 
-    The output is read from the raw exec socket (no client read timeout, so a
-    silent command may run as long as its limit); a background process that
-    keeps the pipe open cannot stall us: once the main process has exited we
-    stop reading.
+    Output is read from the raw attach socket (no client read timeout, so a
+    silent command may run as long as its limit). On timeout the box is killed.
     """
     from docker.utils.socket import frames_iter
 
     api = client.api
-    full = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv]
+    request = json.dumps({"argv": argv, "env": env, "cwd": workdir}).encode() + b"\n"
     start = time.monotonic()
-    ex = api.exec_create(box.id, full, user=f"{UID}:{GID}", workdir=workdir, stdout=True, stderr=True)
-    sock = api.exec_start(ex["Id"], socket=True)
+    sock = api.attach_socket(box.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
     raw = getattr(sock, "_sock", sock)
     raw.settimeout(None)
+    raw.sendall(request)
 
     def reader() -> None:
         try:
@@ -210,32 +184,19 @@ def exec_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir:
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
-    deadline = start + seconds
-    timed_out = False
-    polls = 0
-    while True:
-        now = time.monotonic()
-        t.join(timeout=max(0.0, min(0.05 if polls < 20 else 0.25, deadline - now)))
-        if not t.is_alive():
-            break
-        if time.monotonic() >= deadline:
-            timed_out = True
-            break
-        polls += 1
-        if polls % 4 == 0 and not api.exec_inspect(ex["Id"])["Running"]:
-            t.join(timeout=0.2)  # the main process is gone; drain what is buffered
-            break
+    t.join(timeout=seconds)
+    timed_out = t.is_alive()
+    code, oom = None, False
+    if timed_out:
+        kill_box(client, box)
+        t.join(timeout=5)
+    else:
+        code = int(client.api.wait(box.id, timeout=30)["StatusCode"])
+        box.dead = True
+        oom = bool(api.inspect_container(box.id)["State"].get("OOMKilled"))
     elapsed = time.monotonic() - start
-    code = None
-    if not timed_out:
-        for _ in range(40):  # the stream can end a moment before the exit code is recorded
-            info = api.exec_inspect(ex["Id"])
-            if not info["Running"]:
-                code = info["ExitCode"]
-                break
-            time.sleep(0.025)
     try:
         sock.close()
     except Exception:
         pass
-    return code, timed_out, elapsed
+    return code, timed_out, oom, elapsed

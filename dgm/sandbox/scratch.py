@@ -6,7 +6,8 @@ and ``nr_inodes=``, owned by the sandbox user's host uid. The source is copied
 in before the command and mirrored back after every process in the sandbox is
 dead, so the engine's directory changes only through this copy, which keeps
 regular files, directories and symlinks (as links, never followed), drops
-fifos, sockets and devices, and strips setuid/setgid/sticky bits.
+fifos, sockets and devices, strips setuid/setgid/sticky bits and, on the way
+back, group and world write bits.
 
 Mounting a tmpfs needs root; without it a slot is a plain temporary directory
 (no quota) and :attr:`Slot.quota` is False, which the backends report.
@@ -47,10 +48,11 @@ def _umount(path: Path) -> None:
     _c().umount2(os.fsencode(path), _MNT_DETACH)
 
 
-def copy_tree(src: Path, dst: Path, owner: tuple[int, int] | None = None) -> None:
+def copy_tree(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int = 0o777) -> None:
     """Copy the contents of ``src`` into the existing directory ``dst`` (see module doc).
 
-    Iterative, so a hostile, very deep tree cannot exhaust Python's recursion.
+    Permission bits are kept under ``mask``; setuid, setgid and sticky bits never
+    are. Iterative, so a hostile, very deep tree cannot exhaust Python's recursion.
     """
     chown = owner is not None and os.geteuid() == 0
     stack = [(src, dst)]
@@ -64,7 +66,7 @@ def copy_tree(src: Path, dst: Path, owner: tuple[int, int] | None = None) -> Non
                 st = e.stat(follow_symlinks=False)
             except OSError:
                 continue
-            mode = stat.S_IMODE(st.st_mode) & 0o777
+            mode = stat.S_IMODE(st.st_mode) & 0o777 & mask
             if stat.S_ISLNK(st.st_mode):
                 os.symlink(os.readlink(e.path), d)
             elif stat.S_ISDIR(st.st_mode):
@@ -99,7 +101,8 @@ class Slot:
         self.quota = _mount_tmpfs(self.path, size_mb, *owner)
         if not self.quota and os.geteuid() == 0:
             os.chown(self.path, *owner)
-        os.chmod(self.path, 0o755)
+        # Without root we cannot hand the directory to another uid (Docker's 1000): open it up.
+        os.chmod(self.path, 0o755 if os.geteuid() in (0, owner[0]) else 0o777)
 
     def fill(self, source: Path) -> None:
         """Copy ``source``'s contents in, owned by the sandbox user."""
@@ -108,7 +111,8 @@ class Slot:
     def drain(self, dest: Path) -> None:
         """Mirror the slot into ``dest`` (deletions included); call only when the sandbox is dead."""
         clear_dir(dest)
-        copy_tree(self.path, dest, (os.geteuid(), os.getegid()) if os.geteuid() == 0 else None)
+        # No group/world-writable files land in the engine's directories.
+        copy_tree(self.path, dest, (os.geteuid(), os.getegid()) if os.geteuid() == 0 else None, mask=0o755)
 
     def close(self) -> None:
         if self.quota:

@@ -57,10 +57,10 @@ def choose_sandbox(kind: str = "auto", *, image: str | None = None,
         ok, docker_why = docker_available()
         if ok:
             try:
-                from .docker import DockerSandbox
+                from .docker import GENERIC_NAMES, DockerSandbox
                 from .image import ensure_image
 
-                tag = image or ensure_image(echo)
+                tag = ensure_image(echo) if image in (None, "", *GENERIC_NAMES) else image
                 sandbox = DockerSandbox(tag, pool_size=pool_size)
                 sandbox._image(tag)  # fails now, not at the first run, if the image is missing
                 echo(f"sandbox: docker ({docker_why}; image {tag})")
