@@ -25,21 +25,26 @@ class Lineage:
 
     @classmethod
     def load(cls, archive: Any) -> "Lineage":
-        """Build the graph from SQLite with two queries (agents, evaluation aggregates)."""
-        g = nx.DiGraph()
+        """Build the graph from SQLite with two queries (agents, evaluation aggregates).
+
+        The graph's dicts are filled directly (networkx's documented
+        dict-of-dicts layout): add_nodes_from/add_edges_from cost about twice as
+        much at 100k agents (docs/benchmarks/archive.md).
+        """
         rows = archive.query(f"SELECT {', '.join(NODE_COLS)} FROM agents ORDER BY seq")
-        agg = {a: (s, n, p) for a, s, n, p in archive.query(
+        agg = {a: (s or 0.0, n, p or 0) for a, s, n, p in archive.query(
             "SELECT agent, SUM(score), COUNT(*), SUM(resolved) FROM evaluations GROUP BY agent")}
-        nodes, edges = [], []
-        for row in rows:
-            attrs = dict(zip(NODE_COLS, row))
-            s, n, p = agg.get(attrs["id"], (0.0, 0, 0))
-            attrs.update(eval_sum=s or 0.0, eval_n=n, eval_pass=p or 0)
-            nodes.append((attrs["id"], attrs))
-            if attrs["parent"] is not None:
-                edges.append((attrs["parent"], attrs["id"]))
-        g.add_nodes_from(nodes)
-        g.add_edges_from(edges)
+        cols, none = NODE_COLS + ("eval_sum", "eval_n", "eval_pass"), (0.0, 0, 0)
+        nodes = {r[0]: dict(zip(cols, r + agg.get(r[0], none))) for r in rows}
+        succ: dict[str, dict] = {n: {} for n in nodes}
+        pred: dict[str, dict] = {n: {} for n in nodes}
+        for r in rows:
+            if r[1] in nodes:  # one edge-data dict shared by both directions, as networkx does
+                succ[r[1]][r[0]] = pred[r[0]][r[1]] = {}
+        g = nx.DiGraph()
+        g._node.update(nodes)
+        g._succ.update(succ)
+        g._pred.update(pred)
         g.graph["extra_edges"] = [
             {"src": s, "dst": d, "kind": k} for s, d, k in archive.query(
                 "SELECT src, dst, kind FROM edges WHERE kind != 'parent'")]

@@ -109,3 +109,45 @@ def test_diff_of_a_root_is_its_whole_tree(store, tmp_path):
     c1, _ = store.commit_directory(write_tree(tmp_path / "a", {"f": "1\n", "g": "x\n"}), "one")
     text = store.diff(None, c1)
     assert "+++ b/f" in text and "+++ b/g" in text and "new file mode" in text
+
+
+def test_set_ref_refuses_a_non_commit_id(store):
+    for bad in ("HEAD", "abc", "g" * 40, "A" * 40):
+        with pytest.raises(ValueError):
+            store.set_ref("000001", bad)
+    assert store.refs() == {}
+
+
+def test_materialize_keeps_an_internal_symlink(store, tmp_path):
+    src = write_tree(tmp_path / "src", SEED_FILES)
+    os.symlink("tools/util.py", src / "util_link.py")
+    os.symlink("../README.md", src / "tools" / "readme_link")
+    commit, _ = store.commit_directory(src, "seed")
+    dest = store.materialize(commit, tmp_path / "out")
+    assert os.readlink(dest / "util_link.py") == "tools/util.py"
+    assert (dest / "tools" / "readme_link").read_text() == SEED_FILES["README.md"]
+
+
+@pytest.mark.parametrize("target", ["../../etc/passwd", "/etc/passwd", "a/../../x"])
+def test_materialize_refuses_a_symlink_out_of_the_agent(store, tmp_path, target):
+    """Diffs cannot add symlinks, but a tree written by other means must not escape either."""
+    blob = store.git("hash-object", "-w", "--stdin", input=target.encode()).decode().strip()
+    ok = store.git("hash-object", "-w", "--stdin", input=b"fine\n").decode().strip()
+    tree = store.git("mktree", input=f"100644 blob {ok}\tok.txt\n120000 blob {blob}\tevil\n"
+                     .encode()).decode().strip()
+    commit = store.commit_tree(tree, None, "crafted")
+    with pytest.raises(ValueError, match="link out of the agent"):
+        store.materialize(commit, tmp_path / "out")
+    assert not os.path.lexists(tmp_path / "out" / "evil")
+
+
+def test_materialize_does_not_write_through_a_symlink_in_dest(store, tmp_path):
+    commit, _ = store.commit_directory(write_tree(tmp_path / "src", SEED_FILES), "seed")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.symlink(victim, dest / "README.md")
+    with pytest.raises(OSError):
+        store.materialize(commit, dest)
+    assert victim.read_text() == "keep me"

@@ -161,3 +161,25 @@ def test_empty_archive(archive):
     lin = Lineage.load(archive)
     assert len(lin) == 0 and lin.best() is None and lin.best_path() == [] and lin.clades() == {}
     assert json.loads(lin.to_json())["nodes"] == []
+
+
+def test_load_builds_the_same_graph_as_networkx_public_api(family):
+    """Lineage.load fills networkx's dicts directly (for speed): it must equal the slow way."""
+    a, lin = family
+    ref = nx.DiGraph()
+    for agent in a.agents():
+        ref.add_node(agent.id)
+    for agent in a.agents():
+        if agent.parent:
+            ref.add_edge(agent.parent, agent.id)
+    assert nx.utils.graphs_equal(nx.DiGraph(lin.g.edges), nx.DiGraph(ref.edges))
+    assert set(lin.g.nodes) == set(ref.nodes)
+    assert all(lin.g.in_degree(n) == ref.in_degree(n) and lin.g.out_degree(n) == ref.out_degree(n)
+               for n in ref)
+    # views, copies and mutation behave as on any DiGraph
+    h = lin.g.copy()
+    h.add_edge("000008", "000009")
+    assert lin.g.number_of_edges() == 7 and h.number_of_edges() == 8
+    assert list(nx.topological_sort(lin.g))[0] in {"000001", "000008"}
+    assert lin.g.nodes["000004"]["eval_n"] == 1 and lin.g.edges["000002", "000004"] == {}
+    assert lin.g._succ is lin.g._adj and lin.g.pred["000004"] == {"000002": {}}

@@ -426,3 +426,53 @@ def test_check_finds_a_missing_commit_without_crashing(small_tree):
     assert f"agent {c1}: commit {'ab' * 6} is missing" in problems
     assert any(p.startswith(f"agent {c1}: ref points at") for p in problems)
     assert any(p.startswith(f"agent {c2}: git parents") for p in problems)
+
+
+# -- the two halves of add_child, runs ---------------------------------------------
+def test_prepare_child_writes_only_git_objects(seeded, make_diff):
+    a, s = seeded
+    new = edit(SEED_FILES, "main.py", "print('prepared')\n")
+    prep = a.prepare_child(s, make_diff(SEED_FILES, new), "prepared")
+    assert prep.reason is None and prep.agent_id == "000002" and prep.depth == 1
+    # the commit exists but the agent does not, yet: no row, no ref, check still clean
+    assert a.git.has_commit(prep.commit) and a.count() == 1
+    assert "000002" not in a.git.refs() and a.check() == []
+    r = a.commit_child(prep, proposer="llm", run="r1", job=7)
+    assert r.ok and r.agent_id == "000002" and a.check() == []
+    assert a.query("SELECT job, run FROM proposals WHERE id=?", [r.proposal_id]) == [(7, "r1")]
+    assert a.git.read_file(a.agent("000002").commit_sha, "main.py") == b"print('prepared')\n"
+
+
+def test_prepared_rejection_is_recorded_by_commit_child(seeded):
+    a, s = seeded
+    prep = a.prepare_child(s, "--- a/../x\n+++ b/../x\n@@ -1 +1 @@\n-a\n+b\n", "escape")
+    assert prep.reason and "escapes" in prep.reason and prep.agent_id is None
+    assert a.proposals()[-1]["status"] == "committed"  # nothing recorded by prepare
+    r = a.commit_child(prep, proposer="llm", job=3)
+    assert not r.ok and r.reason == prep.reason
+    assert a.proposals()[-1]["status"] == "rejected" and a.count() == 1
+
+
+def test_an_uncommitted_preparation_leaves_a_gap_not_a_problem(seeded, make_diff, tmp_path):
+    a, s = seeded
+    d = make_diff(SEED_FILES, edit(SEED_FILES, "README.md", "x\n"))
+    a.prepare_child(s, d, "abandoned by a dead worker")
+    r = a.add_child(s, d, summary="next", proposer="t")
+    assert r.agent_id == "000003" and a.check() == []
+    path = a.path
+    a.close()
+    with Archive.open(path) as again:
+        assert again.check() == [] and again.count() == 2
+
+
+def test_save_run_and_run_info(archive):
+    assert archive.run_info() is None
+    archive.save_run("r1", status="running", seed=3, config='{"k": 1}')
+    archive.save_run("r1", status="finished", finished=123.0)
+    info = archive.run_info("r1")
+    assert (info["status"], info["seed"], info["config"], info["finished"]) == \
+        ("finished", 3, '{"k": 1}', 123.0)
+    archive.save_run("r2")
+    assert archive.run_info()["id"] == "r2" and archive.run_info("nope") is None
+    with pytest.raises(ValueError, match="unknown run fields"):
+        archive.save_run("r1", colour="blue")
