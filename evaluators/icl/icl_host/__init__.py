@@ -1,0 +1,1 @@
+"""Host-side half of the icl suite (trusted; never mounted into a sandbox)."""

@@ -1,0 +1,190 @@
+"""The icl suite's host half: meta-test tasks, sandboxed meta-train/predict, scores.
+
+Loaded by ``dgm.suites.load_suite`` as a file; it puts its own folder and the
+harness folder on ``sys.path`` to import ``icl_host`` (host-only code) and
+``icl_harness.taskgen`` (the task generator shared with the sandbox side).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_HERE = Path(__file__).resolve().parent
+for _p in (str(_HERE), str(_HERE / "harness")):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from dgm.agents import load_manifest  # noqa: E402
+from dgm.errors import ConfigError  # noqa: E402
+from dgm.suites import EvalContext, StageOutcome, Suite, SuiteSpec, TaskResult  # noqa: E402
+from icl_harness.io import save_episodes  # noqa: E402
+from icl_host import baselines, episodes, pools, report  # noqa: E402
+from icl_host.params import StageParams, parse_params  # noqa: E402
+from icl_host.runner import AgentRunner, tail  # noqa: E402
+from icl_host.scoring import BadOutput, accuracy, normalised, read_logits  # noqa: E402
+
+ENV_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@dataclass
+class Plan:
+    """Everything one stage evaluates: scored cells and diagnostic groups."""
+
+    params: StageParams
+    groups: list[episodes.Group]          # scored
+    diag: dict[str, episodes.Group]       # "train", "seen", "shuffled", "unseen"
+    base: dict[str, dict[str, np.ndarray]]
+
+    @property
+    def predict_groups(self) -> list[episodes.Group]:
+        extra = [self.diag[k] for k in ("train", "seen", "shuffled")]
+        if self.diag["unseen"].name not in {g.name for g in self.groups}:
+            extra.append(self.diag["unseen"])
+        return self.groups + extra
+
+
+class IclSuite(Suite):
+    """See docs/icl.md for the task format, the agent contract and the score."""
+
+    def __init__(self, spec: SuiteSpec, cache_dir: Path | None = None, reuse_checkpoints: bool = True):
+        super().__init__(spec)
+        self.cache = Path(cache_dir) if cache_dir else baselines.cache_dir()
+        self.reuse_checkpoints = reuse_checkpoints
+
+    def params(self, stage: int) -> StageParams:
+        if not 0 <= stage < len(self.stages):
+            raise ConfigError(f"suite {self.name} has stages 0..{len(self.stages) - 1}, not {stage}")
+        return parse_params(self.stages[stage].params, f"suite {self.name} stage {self.stages[stage].name}")
+
+    def plan(self, stage: int | StageParams) -> Plan:
+        """Generate the stage's episodes and their baselines (MissingPool if data is absent)."""
+        p = stage if isinstance(stage, StageParams) else self.params(stage)
+        groups = []
+        for name in p.pools:
+            pool = pools.load_pool(name)
+            for n in p.n_ctx:
+                groups.append(episodes.cell(pool, n, p.n_query, p.tasks, p.task_seed,
+                                            subset=name in p.subset_pools))
+        n_diag = max(p.n_ctx)
+        train = pools.load_pool(p.train_pool)
+        unseen_name = f"{p.unseen_pool}/ctx{n_diag}"
+        unseen = next((g for g in groups if g.name == unseen_name), None) or episodes.cell(
+            pools.load_pool(p.unseen_pool), n_diag, p.n_query, p.diag_tasks, p.task_seed)
+        diag = {"train": episodes.cell(train, n_diag, p.n_query, p.diag_tasks, p.task_seed,
+                                       name="diag/train"),
+                "seen": episodes.seen_cell(train, n_diag, p.n_query, p.seen_tasks, p.task_seed),
+                "shuffled": episodes.shuffled(episodes.head(unseen, p.diag_tasks), p.task_seed),
+                "unseen": unseen}
+        base = {g.name: baselines.for_group(g, self.cache) for g in groups}
+        base["diag/shuffled"] = {"chance": baselines.chance(diag["shuffled"].tasks)}
+        return Plan(p, groups, diag, base)
+
+    def baselines_table(self, stage: int | None = None) -> str:
+        """Mean baseline accuracies per (pool, n_ctx) for a stage (default: the last)."""
+        idx = len(self.stages) - 1 if stage is None else stage
+        plan = self.plan(idx)
+        rows = report.cell_rows(plan.groups, None, plan.base)
+        return f"icl stage {self.stages[idx].name}: query accuracy, mean over tasks\n\n" + \
+            report.table(rows, with_agent=False)
+
+    def env(self, p: StageParams, ctx: EvalContext) -> dict[str, str]:
+        env = dict(ctx.env)
+        env.update({v: str(p.threads) for v in ENV_THREAD_VARS})
+        env.update({"PYTHONPATH": "/harness", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+                    "CUBLAS_WORKSPACE_CONFIG": ":4096:8"})
+        return env
+
+    def evaluate(self, agent_dir: Path, stage: int, ctx: EvalContext) -> StageOutcome:
+        plan = self.plan(stage)
+        return self.run_plan(Path(agent_dir), plan, ctx, self.stages[stage].name)
+
+    def run_plan(self, agent_dir: Path, plan: Plan, ctx: EvalContext, label: str) -> StageOutcome:
+        p = plan.params
+        try:
+            manifest = load_manifest(agent_dir)
+            if manifest.domain != "metalearning":
+                raise ConfigError(f"agent domain is {manifest.domain!r}, the icl suite needs 'metalearning'")
+        except ConfigError as exc:
+            return self._failed(plan, f"bad agent manifest: {exc}", {}, None, 0.0)
+        scratch = ctx.workdir / f"icl-{label}"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        pools.write_train_pool(p.train_pool, scratch / "train_pool.npz")
+        limits = self.spec.limits.to_limits(gpus=1 if ctx.device.startswith("cuda") else 0,
+                                            **({"memory_mb": p.memory_mb} if p.memory_mb else {}))
+        runner = AgentRunner(ctx.sandbox, ctx.image or self.spec.image, agent_dir, manifest.commands,
+                             scratch, limits, self.env(p, ctx), list(getattr(ctx, "mounts", [])))
+        common = ["--device", ctx.device, "--threads", str(p.threads), "--tier", p.tier]
+        budget = (["--steps", str(p.steps)] if p.steps else []) + \
+                 (["--seconds", f"{p.seconds:g}"] if p.seconds else [])
+        ctx.log(f"icl {label}: meta-training {agent_dir.name} ({' '.join(budget)}, seed {ctx.seed})")
+        mt = runner.meta_train(["--train-pool", "/scratch/train_pool.npz", "--checkpoint",
+                                "/scratch/checkpoint", "--seed", str(ctx.seed), "--stats",
+                                "/scratch/train_stats.json"] + common + budget,
+                               p.meta_train_timeout, p.max_checkpoint_mb,
+                               self.cache if self.reuse_checkpoints else None)
+        arts = {"meta_train.log": mt.log}
+        if not mt.ok:
+            return self._failed(plan, mt.reason, arts, mt.image_digest, mt.seconds)
+        groups = plan.predict_groups
+        save_episodes(scratch / "episodes.npz",
+                      [{"cx": g.tasks.cx, "cy": g.tasks.cy, "qx": g.tasks.qx} for g in groups])
+        ctx.log(f"icl {label}: predicting {sum(len(g) for g in groups)} episodes")
+        pr = runner.predict(["--episodes", "/scratch/episodes.npz", "--checkpoint", "/scratch/checkpoint",
+                             "--out", "/scratch/logits.npz"] + common, p.predict_timeout)
+        arts["predict.log"] = pr.log
+        secs = mt.seconds + pr.seconds
+        if not pr.ok:
+            return self._failed(plan, pr.reason, arts, pr.image_digest, secs)
+        try:
+            logits = read_logits(scratch / "logits.npz", groups)
+        except BadOutput as exc:
+            return self._failed(plan, f"predict output rejected: {exc}", arts, pr.image_digest, secs)
+        accs, invalid = {}, {}
+        for g, lg in zip(groups, logits):
+            ga = accuracy(g, lg)
+            accs[g.name], invalid[g.name] = ga.acc, ga.invalid
+        results = self._results(plan, accs, invalid, secs)
+        outcome = StageOutcome(results, image_digest=pr.image_digest or mt.image_digest)
+        rows = report.cell_rows(plan.groups, accs, plan.base)
+        diag = report.diagnostics(plan.groups, accs, plan.base, plan.diag, p.unseen_pool, mt.stats)
+        diag["meta_train"]["cached"] = mt.cached
+        outcome.artifacts = {"summary.md": report.summary_text(label, rows, outcome.score),
+                             "diagnostics.md": report.diagnostics_text(diag),
+                             "diagnostics.json": report.to_json({"cells": rows, **diag}), **arts}
+        return outcome
+
+    def _results(self, plan: Plan, accs: dict[str, np.ndarray], invalid: dict[str, list],
+                 secs: float) -> list[TaskResult]:
+        n = sum(len(g) for g in plan.groups)
+        out = []
+        for g in plan.groups:
+            b = plan.base[g.name]
+            scores = normalised(accs[g.name], b["chance"], b["logreg"])
+            for i, tid in enumerate(g.task_ids):
+                acc = float(accs[g.name][i])
+                why = invalid[g.name][i]
+                log = (f"acc {acc:.3f} | chance {b['chance'][i]:.3f} 1-NN {b['nn1'][i]:.3f} "
+                       f"logreg {b['logreg'][i]:.3f} | score {scores[i]:.3f}") + (f" | {why}" if why else "")
+                out.append(TaskResult(tid, 0.0 if why else float(scores[i]),
+                                      resolved=bool(why is None and acc >= b["nn1"][i]),
+                                      seconds=secs / n, log=log))
+        return out
+
+    def _failed(self, plan: Plan, reason: str, arts: dict[str, str], digest: str | None,
+                secs: float) -> StageOutcome:
+        n = sum(len(g) for g in plan.groups)
+        results = [TaskResult(tid, 0.0, False, secs / max(n, 1), log=reason)
+                   for g in plan.groups for tid in g.task_ids]
+        arts = {**arts, "failure.txt": reason + "\n\n" + tail(arts.get("predict.log") or
+                                                             arts.get("meta_train.log") or "")}
+        return StageOutcome(results, arts, digest)
+
+
+def make_suite(spec: SuiteSpec) -> IclSuite:
+    return IclSuite(spec)
