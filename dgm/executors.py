@@ -24,6 +24,7 @@ class LocalExecutor:
 
 def make_executor(config) -> Any:
     if config.executor == "ray":
-        from .ray_executor import RayExecutor
-        return RayExecutor(config.workers, address=config.ray_address)
+        from .ray_executor import RayExecutor, RayOptions
+        return RayExecutor(config.workers, address=config.ray_address,
+                           options=RayOptions.from_config(config))
     return LocalExecutor(config.workers)
