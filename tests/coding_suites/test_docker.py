@@ -1,4 +1,9 @@
-"""The key coding-suite checks on the Docker backend (the default where an engine answers)."""
+"""The key coding-suite checks on the Docker backend (the default where an engine answers).
+
+The full sets (27 gold patches, 164 canonical solutions) run on the fast
+backend in test_swe_grading / test_humaneval; here a varied subset keeps the
+Docker run short: the first stage of each suite plus the two multi-file tasks.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,13 @@ from .test_evaluate import gold_answers, small
 pytestmark = pytest.mark.docker
 
 
-def test_every_gold_patch_resolves_its_task_in_docker(docker_sandbox):
-    results = SWE.grade_many({t: SWE.tasks[t].gold_patch for t in SWE.tasks}, docker_sandbox)
+DOCKER_SWE = SWE.stage_task_ids(0) + ["swemini__logscan-1", "swemini__stockroom-1"]
+
+
+def test_gold_patches_resolve_in_docker(docker_sandbox):
+    results = SWE.grade_many({t: SWE.tasks[t].gold_patch for t in DOCKER_SWE}, docker_sandbox)
     assert {t: r.log for t, r in results.items() if not r.resolved} == {}
+    assert len(results) == 7
 
 
 def test_empty_and_test_editing_patches_in_docker(docker_sandbox):
@@ -27,9 +36,9 @@ def test_empty_and_test_editing_patches_in_docker(docker_sandbox):
 
 
 def test_canonical_humaneval_solutions_in_docker(docker_sandbox):
-    results = HUMANEVAL.grade_many({t: HUMANEVAL.tasks[t].canonical_patch() for t in HUMANEVAL.tasks},
-                                   docker_sandbox)
-    assert sum(r.resolved for r in results.values()) == 164
+    ids = HUMANEVAL.stage_task_ids(0)
+    results = HUMANEVAL.grade_many({t: HUMANEVAL.tasks[t].canonical_patch() for t in ids}, docker_sandbox)
+    assert sum(r.resolved for r in results.values()) == len(ids) == 10
 
 
 def test_agent_contract_in_docker(docker_sandbox, tmp_path):

@@ -41,6 +41,7 @@ def test_an_agent_that_fixes_the_bugs_resolves_them(coding_sandbox, tmp_path):
     assert out.score == 1.0
     assert "2/2 resolved" in out.artifacts["summary.md"]
     assert set(out.artifacts) == {"summary.md"}  # failure reports only for unresolved tasks
+    assert out.image_digest  # which software graded it, for the evaluation record
     assert all("exited with code 0" in r.log for r in out.results)
 
 
@@ -107,7 +108,8 @@ def test_humaneval_evaluate_with_a_solving_agent(coding_sandbox, tmp_path):
     out = small(HUMANEVAL, ids).evaluate(agent, 0, ctx(coding_sandbox, tmp_path))
     assert [(r.task_id, r.resolved) for r in out.results] == [(ids[0], True), (ids[1], True),
                                                               (ids[2], False)]
-    assert "HumanEval/32.md" in out.artifacts and "failed the hidden tests" in out.artifacts["HumanEval/32.md"]
+    assert "failed the hidden tests" in out.artifacts["HumanEval_32.md"]
+    assert out.image_digest
 
 
 @pytest.mark.parametrize("stage, n", [(0, 5), (1, 22)])

@@ -53,6 +53,7 @@ class AgentRun:
     stdout_tail: str = ""
     stderr_tail: str = ""
     transcript_tail: str = ""
+    image_digest: str | None = None
 
     def describe(self) -> str:
         how = ("timed out" if self.timed_out else "was killed (out of memory)" if self.oom_killed
@@ -81,7 +82,8 @@ def run_agent(*, task_id: str, solve: Sequence[str], agent_dir: Path, testbed: P
                 Mount(scratch, "/scratch", writable=True), *extra_mounts],  # e.g. the model gateway
         env=dict(env), limits=limits, network=network, workdir="/agent")
     run = AgentRun(task_id, exit_code=rr.exit_code, timed_out=rr.timed_out, oom_killed=rr.oom_killed,
-                   stdout_tail=rr.stdout[-STREAM_TAIL:], stderr_tail=rr.stderr[-STREAM_TAIL:])
+                   stdout_tail=rr.stdout[-STREAM_TAIL:], stderr_tail=rr.stderr[-STREAM_TAIL:],
+                   image_digest=rr.image_digest)
     run.transcript_tail = _transcript(scratch)
     log(f"{task_id}: agent {rr.reason or 'exited 0'} in {rr.seconds:.1f} s")
 

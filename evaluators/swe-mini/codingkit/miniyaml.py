@@ -30,7 +30,9 @@ def dump(data: dict[str, str | list[str]]) -> str:
     out = []
     for key in sorted(data):
         value = data[key]
-        if isinstance(value, list):
+        if isinstance(value, list) and not value:
+            out.append(f"{key}: []")
+        elif isinstance(value, list):
             out.append(f"{key}:")
             out.extend(f"- {_scalar(str(v))}" for v in value)
         else:
@@ -66,7 +68,10 @@ def load(text: str, where: str = "yaml") -> dict[str, str | list[str]]:
             raise YamlSubsetError(f"{at}: expected 'key: value', got {line!r}")
         if key in data:
             raise YamlSubsetError(f"{at}: duplicate key {key!r}")
-        if rest.strip():
+        if rest.strip() == "[]":
+            data[key] = []
+            current = None
+        elif rest.strip():
             data[key] = _unquote(rest, at)
             current = None
         else:

@@ -150,13 +150,19 @@ def outcome(ids: list[str], runs: dict[str, AgentRun] | str, graded: dict[str, G
         if run and not run.patch.strip() and not run.problem:
             lists["empty_patch"].append(tid)
         if not resolved:
-            artifacts[f"{tid}.md"] = _failure_report(tid, run, g, problems.get(tid, ""), runs)
+            artifacts[artifact_name(tid)] = _failure_report(tid, run, g, problems.get(tid, ""), runs)
     n = len(ids)
     summary = [f"# {suite}: {len(lists['resolved'])}/{n} resolved", ""]
     for key, vals in lists.items():
         summary.append(f"- {key} ({len(vals)}): {', '.join(vals) or '-'}")
     artifacts["summary.md"] = "\n".join(summary) + "\n"
-    return StageOutcome(results, artifacts)
+    digests = [r.image_digest for r in runs.values() if r.image_digest] if isinstance(runs, dict) else []
+    return StageOutcome(results, artifacts, image_digest=digests[0] if digests else None)
+
+
+def artifact_name(task_id: str) -> str:
+    """The failure report's artifact name: the task id made safe as a file name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in task_id) + ".md"
 
 
 def _failure_report(tid: str, run: AgentRun | None, g: Graded | None, problem: str,

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from dgm.errors import ConfigError
+
 from . import gitrepo, miniyaml
 from .patches import changed_paths, is_test_path, split_diff
 
@@ -35,8 +37,8 @@ PYTEST_CMD = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 python3 -I -m pytest -rA -p no:c
               " -c /dev/null --rootdir /testbed -o pythonpath=/testbed")
 
 
-class TaskError(ValueError):
-    """A task directory that does not follow the layout."""
+class TaskError(ConfigError):
+    """A task directory that does not follow the layout (a clear one-line error)."""
 
 
 def expected_image(instance_id: str) -> str:
@@ -139,14 +141,17 @@ def render_eval_sh(task: SweTask, files_at_base: set[str]) -> str:
 
 
 def render_dockerfile(task: SweTask) -> str:
-    """Rebuilds /testbed at base_commit from repo/ with the same fixed identity."""
+    """Rebuilds /testbed at base_commit from repo/ with the same fixed identity.
+
+    The files belong to uid 1000, the user dgm-sandbox runs as.
+    """
     ident = " ".join(f"{k}='{v}'" for k, v in gitrepo.IDENTITY.items())
     exclude = gitrepo.EXCLUDES.replace("\n", "\\n")
     return (
         "# Built by swebench (`swebench eval --task-repo`) or by hand; build context = this folder.\n"
         "ARG BASE_IMAGE=dgm-sandbox\n"
         "FROM ${BASE_IMAGE}\n"
-        "COPY repo /testbed\n"
+        "COPY --chown=1000:1000 repo /testbed\n"
         "WORKDIR /testbed\n"
         "RUN find /testbed -type f -exec chmod 0644 {} + \\\n"
         " && git init -q --template= -b main . \\\n"
