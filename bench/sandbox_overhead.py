@@ -102,7 +102,7 @@ def main() -> int:
                 sb.prewarm(image, limits=lim)
                 bare = measure(warm, n, refill)
                 sb.prewarm(image, mounts=mounts, limits=lim)
-                rows.append(row("docker warm pool (exec)", bare, measure(lambda: warm(mounts), n, refill)))
+                rows.append(row("docker warm pool (runner)", bare, measure(lambda: warm(mounts), n, refill)))
         else:
             print(f"docker skipped: {why}", file=sys.stderr)
 

@@ -5,17 +5,19 @@ read-only root, tmpfs /tmp, uid 1000, no capabilities, no-new-privileges,
 memory = memory+swap, CPU quota, pids, file-size and core ulimits, optional
 GPU device requests) and one quota'd slot per writable mount. Its main process
 is the in-container runner (sandbox/runner.py) waiting on stdin. A call
-attaches, sends the command, and the runner becomes it, with exactly the
-environment given. When the command exits the box stops: background processes
-die with its pid namespace, and only then are the slots drained. Cold runs and
-the warm pool share this path; the pool merely creates boxes before they are
-needed.
+attaches, sends the command and a nonce; the runner forks the command with
+exactly the environment given and reports its exit code after the nonce. The
+box is then killed at once: background processes die with its pid namespace,
+and only then are the slots drained. Cold runs and the warm pool share this
+path; the pool merely creates boxes before they are needed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import select
 import signal
 import threading
@@ -64,6 +66,7 @@ class Box:
     pid: int
     pidfd: int | None
     slots: dict[str, Slot]
+    memory_cgroup: Path | None = None
     dead: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,6 +76,34 @@ class Box:
         if self.pidfd is None:
             return os.path.exists(f"/proc/{self.pid}")
         return not select.select([self.pidfd], [], [], 0)[0]
+
+    def oom_kills(self) -> int | None:
+        """OOM kills in the box's memory cgroup so far (None: cannot tell from here)."""
+        if self.memory_cgroup is None:
+            return None
+        for name in ("memory.oom_control", "memory.events"):
+            try:
+                for line in (self.memory_cgroup / name).read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+            except OSError:
+                continue
+        return None
+
+
+def _memory_cgroup(pid: int) -> Path | None:
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, ctrls, rel = line.split(":", 2)
+        if "memory" in ctrls.split(","):
+            return Path("/sys/fs/cgroup/memory") / rel.lstrip("/")
+        if ctrls == "" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            return Path("/sys/fs/cgroup") / rel.lstrip("/")
+    return None
 
 
 def create_box(client, spec: Spec) -> Box:
@@ -109,7 +140,7 @@ def create_box(client, spec: Spec) -> Box:
                 pidfd = None
         except OSError:
             pidfd = None
-        return Box(spec, container.id, pid, pidfd, slots)
+        return Box(spec, container.id, pid, pidfd, slots, _memory_cgroup(pid))
     except BaseException:
         if container is not None:
             try:
@@ -158,17 +189,48 @@ def remove_box(client, box: Box) -> None:
             box.pidfd = None
 
 
+class _Stderr:
+    """Passes stderr on, holding back enough bytes to find and strip the runner's trailer."""
+
+    def __init__(self, sink: TailBuffer, nonce: str) -> None:
+        self.sink, self.pending = sink, b""
+        self.pattern = re.compile(re.escape(nonce.encode()) + rb" (\d+)\n")
+        self.hold = len(nonce) + 8
+        self.code: int | None = None
+
+    def write(self, data: bytes) -> bool:
+        """Returns True once the trailer has been seen."""
+        self.pending += data
+        m = self.pattern.search(self.pending)
+        if m:
+            self.sink.write(self.pending[: m.start()])
+            self.code, self.pending = int(m.group(1)), b""
+            return True
+        if len(self.pending) > self.hold:
+            self.sink.write(self.pending[: -self.hold])
+            self.pending = self.pending[-self.hold:]
+        return False
+
+    def flush(self) -> None:
+        self.sink.write(self.pending)
+        self.pending = b""
+
+
 def run_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: str,
                seconds: float, out: TailBuffer, err: TailBuffer) -> tuple[int | None, bool, bool, float]:
-    """Run ``argv`` as the box's runner; return (exit code or None, timed out, OOM-killed, seconds).
+    """Run ``argv`` through the box's runner; return (exit code or None, timed out, OOM-killed, seconds).
 
     Output is read from the raw attach socket (no client read timeout, so a
-    silent command may run as long as its limit). On timeout the box is killed.
+    silent command may run as long as its limit). The box is killed before
+    this returns, whatever happened.
     """
     from docker.utils.socket import frames_iter
 
     api = client.api
-    request = json.dumps({"argv": argv, "env": env, "cwd": workdir}).encode() + b"\n"
+    nonce = secrets.token_hex(16)
+    stderr = _Stderr(err, nonce)
+    request = json.dumps({"argv": argv, "env": env, "cwd": workdir, "nonce": nonce}).encode() + b"\n"
+    oom_before = box.oom_kills()
     start = time.monotonic()
     sock = api.attach_socket(box.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
     raw = getattr(sock, "_sock", sock)
@@ -178,25 +240,31 @@ def run_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: 
     def reader() -> None:
         try:
             for stream, data in frames_iter(sock, tty=False):
-                (err if stream == 2 else out).write(data)
+                if stream == 2:
+                    if stderr.write(data):
+                        return  # the command is done; later output is from leftovers
+                else:
+                    out.write(data)
         except Exception:  # the box was killed under us
             pass
+        stderr.flush()
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
     t.join(timeout=seconds)
-    timed_out = t.is_alive()
-    code, oom = None, False
-    if timed_out:
-        kill_box(client, box)
-        t.join(timeout=5)
-    else:
-        code = int(client.api.wait(box.id, timeout=30)["StatusCode"])
-        box.dead = True
-        oom = bool(api.inspect_container(box.id)["State"].get("OOMKilled"))
     elapsed = time.monotonic() - start
+    timed_out = t.is_alive()
+    code, oom = stderr.code, False
+    if code is not None:
+        after = box.oom_kills()
+        oom = after is not None and oom_before is not None and after > oom_before
+    kill_box(client, box)  # ends background processes, and the reader if still reading
+    t.join(timeout=5)
+    if not timed_out and code is None:  # the runner itself died (killed, or out of memory)
+        state = api.inspect_container(box.id)["State"]
+        code, oom = int(state.get("ExitCode", -1)), bool(state.get("OOMKilled"))
     try:
         sock.close()
     except Exception:
         pass
-    return code, timed_out, oom, elapsed
+    return (None if timed_out else code), timed_out, oom, elapsed

@@ -5,8 +5,8 @@ afterwards, so nothing carries over between calls. Without a pool a call
 creates its container first (a cold run, ~0.3 s more). With ``pool_size=N``
 up to N idle containers per mount/limit layout are started in the background
 and a call only pays for handing its command to the container's runner; after
-use the container is removed in the background while a replacement starts
-("recycling").
+use the container is killed at once and removed in the background while a
+replacement starts ("recycling").
 A timed-out call is killed and removed before ``run`` returns.
 """
 
@@ -84,7 +84,14 @@ class DockerSandbox(Sandbox):
         fut = self._bg.submit(fn, *args)
         with self._lock:
             self._futures.add(fut)
-        fut.add_done_callback(lambda f: self._futures.discard(f))
+
+        def done(f: Future) -> None:
+            with self._lock:
+                self._futures.discard(f)
+            if f.exception() is not None:
+                self.last_pool_error = f"{fn.__name__}: {f.exception()}"
+
+        fut.add_done_callback(done)
 
     def _refill(self, spec: Spec) -> None:
         """Schedule starts so ``spec`` has pool_size boxes idle or starting (holds no lock)."""

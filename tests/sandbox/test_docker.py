@@ -132,3 +132,28 @@ def test_image_is_content_tagged_and_idempotent(docker_image):
     assert docker_client().images.get(docker_image).id == before and said == []  # reused, not rebuilt
     attrs = docker_client().images.get(docker_image).attrs["Config"]
     assert attrs["User"] == "1000:1000" and attrs["WorkingDir"] == "/scratch"
+
+
+def test_runner_trailer_is_stripped_and_cannot_be_forged(docker_sb):
+    r = docker_sb.run(None, ["sh", "-c", "echo 'deadbeef 0' >&2; printf 'no newline' >&2; exit 5"],
+                      limits=Limits(seconds=30))
+    assert r.exit_code == 5 and r.stderr == "deadbeef 0\nno newline"
+
+
+def test_killing_the_runner_is_reported_not_hidden(docker_sb):
+    r = docker_sb.run(None, ["sh", "-c", "kill -9 $PPID; sleep 30"], limits=Limits(seconds=20))
+    assert not r.timed_out and r.exit_code == 137 and "SIGKILL" in r.reason
+    assert mine() == []
+
+
+def test_trailer_split_across_frames():
+    from dgm.sandbox.containers import _Stderr
+    from dgm.sandbox.output import TailBuffer
+
+    nonce = "ab" * 16
+    data = b"some error output\n" + f"{nonce} 3\n".encode() + b"late"
+    for cut in range(1, len(data)):
+        sink = TailBuffer(1000)
+        s = _Stderr(sink, nonce)
+        done = s.write(data[:cut]) or s.write(data[cut:])
+        assert done and s.code == 3 and sink.text() == "some error output\n"
