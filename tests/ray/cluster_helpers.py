@@ -76,8 +76,8 @@ class LocalRayCluster:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start_node(self, name: str, head: bool = False, timeout: float = 180) -> None:
-        args = [RAY, "start", "--block", "--num-cpus=1", f"--object-store-memory={OBJECT_STORE}",
+    def start_node(self, name: str, head: bool = False, timeout: float = 180, cpus: int = 1) -> None:
+        args = [RAY, "start", "--block", f"--num-cpus={cpus}", f"--object-store-memory={OBJECT_STORE}",
                 "--disable-usage-stats", "--node-ip-address=127.0.0.1", f"--temp-dir={self.root / name}"]
         if head:
             args += ["--head", f"--port={self.port}", "--include-dashboard=false",

@@ -8,7 +8,7 @@ import pytest
 
 from cluster_helpers import TOY
 from dgm.archive import Archive
-from dgm.bundles import BundleError, make_bundle, materialize_from_bundle
+from dgm.bundles import BundleError, _Unbundled, make_bundle, materialize_from_bundle
 from dgm.errors import ConfigError
 from dgm.evaluation import StageTask, evaluate_stage
 from dgm.ray_executor import RayOptions, portable_suite
@@ -22,6 +22,12 @@ def _tree(d):
 def _diff(old: str, new: str, name: str = "predict.py") -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
                                         f"a/{name}", f"b/{name}"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_cache():
+    """Each test starts like a new worker process: nothing unbundled yet."""
+    _Unbundled._repo, _Unbundled._have = None, set()
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +67,13 @@ def test_a_bundle_holds_only_its_lineage(lineage, tmp_path):
     later = a.agent(ids[10]).commit_sha
     with pytest.raises(BundleError, match="does not contain commit"):
         materialize_from_bundle(bundle, later, tmp_path / "x")
+    # an ancestor is in it; a later stage of the same agent reuses what was unpacked
+    parent = a.agent(ids[2]).commit_sha
+    assert _tree(materialize_from_bundle(bundle, parent, tmp_path / "p")) == \
+        _tree(a.materialize(ids[2], tmp_path / "p-want"))
+    unpacked = set(_Unbundled._have)
+    materialize_from_bundle(b"not a bundle", parent, tmp_path / "again")  # not unpacked again
+    assert _Unbundled._have == unpacked
 
 
 def test_damaged_bundle_and_unknown_commit_fail_clearly(lineage, tmp_path):
