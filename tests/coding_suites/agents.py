@@ -25,6 +25,8 @@ key = hashlib.sha256(problem.encode()).hexdigest()
 out = pathlib.Path(args.out)
 here = pathlib.Path(__file__).resolve().parent
 answers = json.loads((here / "answers.json").read_text()) if (here / "answers.json").exists() else {}
+if os.environ.get("EXTRA_FILE"):
+    print("EXTRA:" + open(os.environ["EXTRA_FILE"]).read().strip())
 
 def apply(patch):
     subprocess.run(["git", "apply", "-"], cwd=args.repo, input=patch.encode(), check=True)

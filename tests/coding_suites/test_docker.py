@@ -50,3 +50,9 @@ def test_agent_contract_in_docker(docker_sandbox, tmp_path):
     assert "exited with code 3" in out.results[0].log
     assert "SAFE-NOTE" in out.artifacts[f"{ids[1]}.md"]
     assert "root:x:0:0" not in out.artifacts[f"{ids[1]}.md"]
+
+
+def test_seed_agent_through_the_gateway_in_docker(gateway, fake_openai, docker_sandbox, tmp_path):
+    from .test_evaluate import test_the_seed_agent_solves_a_task_through_the_gateway as seed_test
+
+    seed_test(gateway, fake_openai, docker_sandbox, tmp_path)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dgm.sandbox.base import Mount
 from dgm.sandbox.local import LocalSandbox
 from dgm.suites import EvalContext, StageSpec
 
@@ -54,6 +55,17 @@ def test_an_agent_that_does_nothing_resolves_nothing(coding_sandbox, tmp_path):
     assert "giving up" in report                      # the agent's stdout tail
     assert "parse_kv crashes" in report               # the problem statement head
     assert "FAIL_TO_PASS not passing" in report       # the grading verdict
+
+
+def test_the_engines_extra_mounts_and_env_reach_the_agent(coding_sandbox, tmp_path):
+    extra = tmp_path / "gateway"
+    extra.mkdir()
+    (extra / "info.txt").write_text("socket-lives-here\n")
+    agent = make_agent(tmp_path, "idle")
+    c = ctx(coding_sandbox, tmp_path, env={"EXTRA_FILE": "/gateway/info.txt"},
+            mounts=[Mount(extra, "/gateway")])
+    out = small(SWE, IDS[:1]).evaluate(agent, 0, c)
+    assert "EXTRA:socket-lives-here" in out.artifacts[f"{IDS[0]}.md"]
 
 
 def test_exit_code_is_ignored_and_the_diff_cannot_be_hidden(coding_sandbox, tmp_path):
@@ -115,3 +127,24 @@ def test_humaneval_evaluate_with_a_solving_agent(coding_sandbox, tmp_path):
 @pytest.mark.parametrize("stage, n", [(0, 5), (1, 22)])
 def test_swe_stage_sizes(stage, n):
     assert len(SWE.stage_task_ids(stage)) == n
+
+
+SEED_AGENT = Path(__file__).resolve().parents[2] / "agents" / "coding"
+
+
+@pytest.mark.skipif(not (SEED_AGENT / "agent.toml").is_file(), reason="no seed coding agent")
+def test_the_seed_agent_solves_a_task_through_the_gateway(gateway, fake_openai, coding_sandbox, tmp_path):
+    """The project's seed agent (agents/coding), run exactly as the engine runs it: the
+    gateway's socket mounted, its label key in the env, a scripted model behind it."""
+    from tests.fakes.fake_openai import tool_call
+
+    tid = IDS[0]
+    fake_openai.push(tool_call("bash", command="git apply <<'EOF'\n" + SWE.tasks[tid].gold_patch + "EOF\n"),
+                     "I fixed parse_kv so values may contain '=' and quoted separators.")
+    access = gateway.access
+    c = ctx(coding_sandbox, tmp_path, env=access.sandbox_env("agent-0"), mounts=access.sandbox_mounts())
+    out = small(SWE, [tid]).evaluate(SEED_AGENT, 0, c)
+    (r,) = out.results
+    assert r.resolved, r.log
+    assert len(fake_openai.completion_requests) == 2
+    assert "parse_kv crashes" in fake_openai.completion_requests[0].json["messages"][-1]["content"]
