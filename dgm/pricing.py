@@ -94,6 +94,17 @@ class Meter:
             self.total.add(model, prompt_tokens, completion_tokens, cost)
             self.by_label.setdefault(label, Tally()).add(model, prompt_tokens, completion_tokens, cost)
 
+    def carry_over(self, prompt_tokens: int, completion_tokens: int, cost: float,
+                   calls: int) -> None:
+        """Count what the run spent before this meter existed (a resumed run): the budget
+        is the run's, not the process's."""
+        with self._lock:
+            t = self.total
+            t.calls += calls
+            t.prompt_tokens += prompt_tokens
+            t.completion_tokens += completion_tokens
+            t.cost += cost
+
     def usage(self, label: str) -> Tally:
         with self._lock:
             t = self.by_label.get(label, Tally())

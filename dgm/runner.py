@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,26 @@ class Prepared:
     suites: list
     strategy: Any
     proposer: Any
+    notes: list[str] = field(default_factory=list)  # said when the run starts
+
+
+RESUME_MODEL_KEYS = ("budget_usd", "budget_tokens", "prices")
+
+
+def _budget_from_file(path: Path, stored: dict[str, Any]) -> list[str]:
+    """On resume the archive's recorded settings hold, except the model budget: the config
+    file's ``budget_usd``, ``budget_tokens`` and ``prices`` under ``[run.model]`` (when it
+    sets them) replace the recorded ones, so a run stopped by its budget can be given more.
+    Updates ``stored`` in place; returns a line per changed value."""
+    given = load_config(path).model
+    model = stored.setdefault("model", {})
+    notes = []
+    for key in RESUME_MODEL_KEYS:
+        value = getattr(given, key)
+        if key in given.model_fields_set and model.get(key) != value:
+            notes.append(f"{path}: run.model.{key} is now {value} (was {model.get(key)})")
+            model[key] = value
+    return notes
 
 
 def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict[str, Any],
@@ -97,12 +117,13 @@ def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict
             if info is None:
                 raise DgmError(f"{archive_path} holds no run; start one with `dgm run --archive NEW_DIR`")
             stored = json.loads(info["config"] or "{}")
+            notes = _budget_from_file(config_path, stored) if config_path is not None else []
             cfg = load_config(None, {**stored, **{k: v for k, v in overrides.items() if v is not None}})
             suites, strategy, proposer = _validate(cfg, unsafe)
         except BaseException:
             archive.close()
             raise
-        return Prepared(archive, cfg, info["id"], True, suites, strategy, proposer)
+        return Prepared(archive, cfg, info["id"], True, suites, strategy, proposer, notes)
     cfg = load_config(config_path, overrides)
     suites, strategy, proposer = _validate(cfg, unsafe)
     path = Path(archive_path or new_path)
@@ -124,6 +145,8 @@ def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict
 def execute(p: Prepared, reporter: Any) -> RunSummary:
     archive, cfg, run_id = p.archive, p.cfg, p.run_id
     archive.save_run(run_id, status="running", config=cfg.model_dump_json())
+    for note in p.notes:
+        reporter.message(note)
     if cfg.sandbox == "unsafe":
         from .sandbox.local import LocalSandbox
         reporter.message("sandbox: NONE (--unsafe): agent code runs as a plain subprocess")
@@ -138,7 +161,7 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
                             wall_seconds=cfg.wall_seconds, admission=cfg.admission,
                             admission_margin=cfg.admission_margin, sandbox=cfg.sandbox,
                             image=image, device=cfg.device)
-    gateway = start_gateway(cfg, reporter) if needs_gateway(cfg) else None
+    gateway = start_gateway(cfg, reporter, archive, run_id) if needs_gateway(cfg) else None
     settings.gateway = gateway
     proposer = p.proposer or make_proposer(cfg.proposer, cfg, gateway.access, image=image)
     executor = make_executor(cfg)
@@ -166,8 +189,10 @@ def needs_gateway(cfg: RunConfig) -> bool:
     return cfg.proposer in MODEL_PROPOSERS or cfg.domain == "coding"
 
 
-def start_gateway(cfg: RunConfig, reporter: Any):
-    """Start the model gateway; its metering is queued for the loop to record."""
+def start_gateway(cfg: RunConfig, reporter: Any, archive: Archive | None = None,
+                  run_id: str | None = None):
+    """Start the model gateway; its metering is queued for the loop to record. A resumed
+    run's earlier spending (its ``usage`` rows) counts against its budget."""
     import queue
 
     from .gateway import Gateway
@@ -185,6 +210,15 @@ def start_gateway(cfg: RunConfig, reporter: Any):
     gw = Gateway(GatewayConfig.from_run_model(cfg.model), on_usage=on_usage,
                  on_transcript=on_transcript, log=reporter.message).start()
     gw.dgm_queue = q
+    if archive is not None and run_id is not None:
+        (pt, ct, cost, calls), = archive.query(
+            "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
+            "COALESCE(SUM(cost), 0), COUNT(*) FROM usage WHERE run=?", [run_id])
+        if calls:
+            gw.meter.carry_over(pt, ct, cost, calls)
+            reporter.message(f"model usage so far in this run: ${cost:.4f}, {pt + ct} tokens "
+                             f"over {calls} calls" + (f" ({gw.budget_reason})"
+                                                       if gw.budget_exhausted else ""))
     return gw
 
 
