@@ -48,48 +48,70 @@ def _umount(path: Path) -> None:
     _c().umount2(os.fsencode(path), _MNT_DETACH)
 
 
-def copy_tree(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int = 0o777) -> None:
-    """Copy the contents of ``src`` into the existing directory ``dst`` (see module doc).
+def _remove(path: str, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
-    Permission bits are kept under ``mask``; setuid, setgid and sticky bits never
-    are. Iterative, so a hostile, very deep tree cannot exhaust Python's recursion.
+
+def mirror(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int = 0o777) -> None:
+    """Make the directory ``dst`` hold what ``src`` holds (see module doc), rewriting only what differs.
+
+    A regular file is kept when type, size, mtime and mode match. Permission
+    bits are kept under ``mask``; setuid, setgid and sticky bits never are.
+    Links are never followed, on either side. Iterative, so a hostile, very
+    deep tree cannot exhaust Python's recursion.
     """
     chown = owner is not None and os.geteuid() == 0
-    stack = [(src, dst)]
+    stack = [(str(src), str(dst))]
     while stack:
         s_dir, d_dir = stack.pop()
         with os.scandir(s_dir) as it:
-            entries = list(it)
-        for e in entries:
-            d = os.path.join(d_dir, e.name)
+            wanted = {e.name: e for e in it}
+        with os.scandir(d_dir) as it:
+            have = {e.name: e.stat(follow_symlinks=False) for e in it}
+        for name, st in have.items():
+            if name not in wanted:
+                _remove(os.path.join(d_dir, name), st)
+        for name, e in wanted.items():
+            d = os.path.join(d_dir, name)
             try:
                 st = e.stat(follow_symlinks=False)
             except OSError:
                 continue
+            old = have.get(name)
             mode = stat.S_IMODE(st.st_mode) & 0o777 & mask
-            if stat.S_ISLNK(st.st_mode):
-                os.symlink(os.readlink(e.path), d)
-            elif stat.S_ISDIR(st.st_mode):
-                os.mkdir(d, 0o700)
-                stack.append((Path(e.path), Path(d)))
+            if stat.S_ISDIR(st.st_mode):
+                if old is not None and not stat.S_ISDIR(old.st_mode):
+                    _remove(d, old)
+                    old = None
+                if old is None:
+                    os.mkdir(d, 0o700)
                 os.chmod(d, mode | 0o700)
+                stack.append((e.path, d))
+            elif stat.S_ISLNK(st.st_mode):
+                target = os.readlink(e.path)
+                if old is not None and stat.S_ISLNK(old.st_mode) and os.readlink(d) == target:
+                    continue
+                if old is not None:
+                    _remove(d, old)
+                os.symlink(target, d)
             elif stat.S_ISREG(st.st_mode):
+                if (old is not None and stat.S_ISREG(old.st_mode) and old.st_size == st.st_size
+                        and old.st_mtime_ns == st.st_mtime_ns and stat.S_IMODE(old.st_mode) == mode):
+                    continue
+                if old is not None:
+                    _remove(d, old)
                 shutil.copyfile(e.path, d, follow_symlinks=False)
                 os.chmod(d, mode)
-            else:
-                continue  # fifo, socket, device: never copied
+                os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
+            else:  # fifo, socket, device: never copied
+                if old is not None:
+                    _remove(d, old)
+                continue
             if chown:
                 os.lchown(d, *owner)
-
-
-def clear_dir(path: Path) -> None:
-    """Delete everything inside ``path`` (symlinks are removed, never followed)."""
-    with os.scandir(path) as it:
-        for e in it:
-            if e.is_dir(follow_symlinks=False):
-                shutil.rmtree(e.path)
-            else:
-                os.unlink(e.path)
 
 
 class Slot:
@@ -106,13 +128,15 @@ class Slot:
 
     def fill(self, source: Path) -> None:
         """Copy ``source``'s contents in, owned by the sandbox user."""
-        copy_tree(source, self.path, self.owner)
+        mirror(source, self.path, self.owner)
 
     def drain(self, dest: Path) -> None:
-        """Mirror the slot into ``dest`` (deletions included); call only when the sandbox is dead."""
-        clear_dir(dest)
-        # No group/world-writable files land in the engine's directories.
-        copy_tree(self.path, dest, (os.geteuid(), os.getegid()) if os.geteuid() == 0 else None, mask=0o755)
+        """Mirror the slot into ``dest`` (deletions included); call only when the sandbox is dead.
+
+        Files the command did not touch are left alone. No group- or
+        world-writable file lands in the engine's directories.
+        """
+        mirror(self.path, dest, (os.geteuid(), os.getegid()) if os.geteuid() == 0 else None, mask=0o755)
 
     def close(self) -> None:
         if self.quota:

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from dgm.sandbox.scratch import Slot, copy_tree, stale_slots
+from dgm.sandbox.scratch import Slot, mirror, stale_slots
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="tmpfs slots need root")
 
@@ -60,7 +60,7 @@ def test_copy_keeps_links_as_links_and_drops_special_files(tmp_path):
     os.mkfifo(src / "fifo")
     (src / "suid").write_text("x")
     os.chmod(src / "suid", 0o6755)
-    copy_tree(src, dst)
+    mirror(src, dst)
     assert os.readlink(dst / "link") == str(target)
     assert not (dst / "fifo").exists()
     assert stat.S_IMODE((dst / "suid").stat().st_mode) == 0o755
@@ -73,3 +73,28 @@ def test_stale_slots_ignore_live_processes():
         assert slot.path not in stale_slots()
     finally:
         slot.close()
+
+
+def test_drain_rewrites_only_what_changed(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("same.txt", "edited.txt"):
+        (src / name).write_text("original")
+    (src / "dir").mkdir()
+    os.symlink("same.txt", src / "dir-link")
+    slot = Slot(16, (os.geteuid(), os.getegid()))
+    try:
+        slot.fill(src)
+        before = (src / "same.txt").stat().st_ino
+        (slot.path / "edited.txt").write_text("changed!")
+        (slot.path / "dir").rmdir()
+        (slot.path / "dir").write_text("now a file")          # a directory replaced by a file
+        os.unlink(slot.path / "dir-link")
+        os.mkdir(slot.path / "dir-link")                      # a link replaced by a directory
+        slot.drain(src)
+    finally:
+        slot.close()
+    assert (src / "same.txt").stat().st_ino == before        # untouched, not rewritten
+    assert (src / "edited.txt").read_text() == "changed!"
+    assert (src / "dir").read_text() == "now a file"
+    assert (src / "dir-link").is_dir() and not (src / "dir-link").is_symlink()
