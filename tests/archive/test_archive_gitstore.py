@@ -80,11 +80,12 @@ def test_apply_diff_accepts_a_missing_final_newline(store, tmp_path, make_diff):
 
 
 def test_materialize_keeps_modes_and_contents(store, tmp_path):
-    src = write_tree(tmp_path / "src", SEED_FILES)
+    files = {**SEED_FILES, "empty.txt": "", "big/data.txt": "x" * 300_000 + "\n"}
+    src = write_tree(tmp_path / "src", files)
     os.chmod(src / "main.py", 0o755)
     commit, _ = store.commit_directory(src, "seed")
     dest = store.materialize(commit, tmp_path / "out" / "agent")
-    assert read_tree(dest) == SEED_FILES
+    assert read_tree(dest) == files
     assert os.stat(dest / "main.py").st_mode & stat.S_IXUSR
     assert not os.stat(dest / "README.md").st_mode & stat.S_IXUSR
 
