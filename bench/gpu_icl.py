@@ -33,7 +33,7 @@ TINY = {"steps": 20, "seconds": 120, "tasks": 6, "diag_tasks": 4, "seen_tasks": 
         "pools": ["fashion_mnist_test", "wine"], "threads": 2, "memory_mb": 8192}
 # The local backend's memory limit is RLIMIT_AS, which CUDA's large address-space
 # reservations exceed at any sane value; on a GPU it is effectively lifted.
-CUDA_LOCAL_MEMORY_MB = 1 << 24
+CUDA_LOCAL_MEMORY_MB = 1 << 27  # 128 TiB: the whole x86-64 user address space
 
 
 def parse() -> argparse.Namespace:

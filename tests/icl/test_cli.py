@@ -1,0 +1,48 @@
+"""``dgm suite``: list, show, baselines, eval (typer sub-app, mounted by dgm/cli.py)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import CENTROID_AGENT
+from dgm.commands.suite import app
+
+
+@pytest.fixture(autouse=True)
+def _cache(icl_cache, monkeypatch):
+    monkeypatch.setenv("DGM_ICL_CACHE", str(icl_cache))
+
+
+def test_list_and_show():
+    r = CliRunner().invoke(app, ["list"])
+    assert r.exit_code == 0 and "icl" in r.output and "metalearning" in r.output
+    r = CliRunner().invoke(app, ["show", "icl"])
+    assert r.exit_code == 0 and "stage 1 full" in r.output and "digits_heldout" in r.output
+
+
+def test_baselines_table():
+    r = CliRunner().invoke(app, ["baselines", "icl", "--stage", "smoke"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if line.startswith("| digits_heldout/ctx50 |"))
+    chance, majority, nn1, knn5, centroid, logreg = map(float, row.strip("| \n").split("|")[2:])
+    assert chance < 0.15 and nn1 > 0.6 and logreg > 0.6 and majority < 0.2
+    for header in ("1-NN", "5-NN", "centroid", "logreg", "majority", "chance"):
+        assert header in r.output
+
+
+def test_bad_stage_and_unknown_suite_are_one_line():
+    r = CliRunner().invoke(app, ["baselines", "icl", "--stage", "nope"])
+    assert r.exit_code == 2 and "has no stage 'nope'" in r.output
+    r = CliRunner().invoke(app, ["baselines", "no-such-suite"])
+    assert r.exit_code == 2 and "unknown suite" in r.output
+
+
+def test_eval_an_agent(tmp_path):
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(app, ["eval", "icl", str(CENTROID_AGENT), "--stage", "smoke", "--unsafe",
+                                 "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "stage 0 smoke: score" in r.output and "# Diagnostics" in r.output
+    rec = json.loads(out.read_text())
+    assert rec[0]["stage"] == "smoke" and len(rec[0]["results"]) == 160 and rec[0]["score"] > 0.5
