@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,7 @@ def run_config(name: str, suite: str, children: int, tmp: Path) -> dict:
                 cluster.start_node(f"worker{i}")
             started = time.monotonic() - t0
             extra = ["--executor", "ray", "--ray-address", cluster.address]
+        tmp.mkdir(parents=True, exist_ok=True)
         res = one_run(tmp / name, suite, children, n, cluster.env, extra)
         res["cluster_s"] = started
         return res
@@ -81,14 +83,17 @@ def main() -> None:
     ap.add_argument("--suite", choices=sorted(SUITES), default="toy")
     ap.add_argument("--children", type=int, default=None, help="budget per run (toy 24, icl 4)")
     ap.add_argument("--configs", default="local-1,local-2,ray-1,ray-2")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per configuration (the median is shown)")
     a = ap.parse_args()
     children = a.children or (24 if a.suite == "toy" else 4)
-    print(f"suite {a.suite}, {children} children per run, mutation proposer, --unsafe", flush=True)
+    print(f"suite {a.suite}, {children} children per run, mutation proposer, --unsafe, "
+          f"median of {a.repeat} run(s)", flush=True)
     print(f"{'config':<10}{'workers':>8}{'children/h (loop)':>19}{'children/h (wall)':>19}"
           f"{'loop s':>9}{'wall s':>9}{'cluster start s':>17}", flush=True)
     with tempfile.TemporaryDirectory(prefix="dgm-bench-ray-") as tmp:
         for name in a.configs.split(","):
-            r = run_config(name.strip(), a.suite, children, Path(tmp))
+            runs = [run_config(name.strip(), a.suite, children, Path(tmp) / str(i)) for i in range(a.repeat)]
+            r = {k: statistics.median(x[k] for x in runs) for k in ("children", "loop_s", "wall_s", "cluster_s")}
             per_loop = 3600 * r["children"] / r["loop_s"]
             per_wall = 3600 * r["children"] / r["wall_s"]
             start = f"{r['cluster_s']:.1f}" if r["cluster_s"] else "-"

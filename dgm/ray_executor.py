@@ -8,7 +8,8 @@ with the local executor. What changes is where the stage runs:
   (dgm/bundles.py); workers never see the archive's path.
 * Each task asks Ray for resources (CPUs, GPUs when the device is cuda,
   memory) and runs on a node that has them, in that node's own sandbox
-  backend and image (``Runtime`` caches them per worker process).
+  backend and image (``Runtime`` caches them per worker process; the image
+  is resolved on the node, not named by the driver).
 * A worker or node that dies mid-evaluation is a *system* failure: Ray re-runs
   the task elsewhere up to ``max_retries`` times (evaluating twice is harmless:
   a stage writes nothing). After that the future raises ``EvaluationLost`` and
@@ -104,6 +105,11 @@ def run_stage(task: StageTask) -> StageOutcome:
     if suite.is_absolute() and not (suite / "suite.toml").is_file():
         raise DgmError(f"suite directory {suite} does not exist on {socket.gethostname()}: every "
                        "node needs the suites at the same path (see docs/ray.md)")
+    for source, target in getattr(task, "mounts", []):
+        if not Path(source).exists():  # e.g. the model gateway's socket directory
+            raise DgmError(f"{source} (mounted at {target}) is on the driver, not on "
+                           f"{socket.gethostname()}: suites whose agents call the model gateway "
+                           "run with the local executor for now (see docs/ray.md)")
     outcome = evaluate_stage(task)
     outcome.artifacts["evaluated_on"] = _where()
     return outcome
@@ -249,7 +255,10 @@ class RayExecutor:
             task = args[0]
             if task.bundle is None:
                 task = dataclasses.replace(task, bundle=self.bundle(task.repo, task.commit), repo="")
-            task = dataclasses.replace(task, suite=portable_suite(task.suite))
+            # The driver's image tag names a build on the driver; each node resolves its
+            # own (DGM_SANDBOX_IMAGE there, or its content-hashed local build), and the
+            # digest it really ran is what the evaluation records.
+            task = dataclasses.replace(task, suite=portable_suite(task.suite), image=None)
             fn, args = run_stage, (task,)
             name = f"dgm-eval {task.commit[:10]} {Path(task.suite).name} stage {task.stage + 1}"
         else:
