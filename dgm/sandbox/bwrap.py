@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -141,6 +142,7 @@ class BwrapSandbox(Sandbox):
             (self._etc / name).write_text(text)
             (self._etc / name).chmod(0o644)
         self._etc.chmod(0o755)
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._etc, True)  # even if never closed
         self.digest = self._digest()
 
     def _digest(self) -> str:
@@ -151,7 +153,7 @@ class BwrapSandbox(Sandbox):
         return "bwrap:" + h.hexdigest()[:16]
 
     def close(self) -> None:
-        shutil.rmtree(self._etc, ignore_errors=True)
+        self._cleanup()
 
     def argv(self, command: Sequence[str], mounts: Sequence[Mount], slots: Mapping[str, Slot],
              limits: Limits, workdir: str, uid: int | None = None, seccomp_fd: int | None = None) -> list[str]:

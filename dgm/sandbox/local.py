@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,11 +38,18 @@ class LocalSandbox(Sandbox):
     def run(self, image: str, command: Sequence[str], mounts: Sequence[Mount] = (),
             env: Mapping[str, str] | None = None, limits: Limits = Limits(),
             network: str | None = None, workdir: str = "/scratch") -> RunResult:
+        tmp = tempfile.mkdtemp(prefix="dgm-unsafe-")
+        try:
+            return self._run(tmp, command, mounts, env, limits, workdir)
+        finally:  # HOME and TMPDIR of one run: never left behind
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _run(self, tmp: str, command: Sequence[str], mounts: Sequence[Mount],
+             env: Mapping[str, str] | None, limits: Limits, workdir: str) -> RunResult:
         argv = [_rewrite(a, mounts) for a in command]
         if argv and argv[0] == "python3":
             argv[0] = sys.executable  # the engine's interpreter has the sandbox packages
         cwd = _rewrite(workdir, mounts)
-        tmp = tempfile.mkdtemp(prefix="dgm-unsafe-")
         full_env = {"PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
                     "HOME": tmp, "TMPDIR": tmp, "LANG": "C.UTF-8"}
         full_env.update({k: _rewrite(v, mounts) for k, v in (env or {}).items()})
