@@ -56,6 +56,7 @@ class Gateway:
         self.on_transcript = on_transcript
         self.log = log
         self.meter = Meter(config.budget_usd, config.budget_tokens)
+        self._refused: dict[str, int] = {}  # label -> calls refused for the budget
         self.prices = config.price_table()
         env = os.environ if environ is None else environ
         if config.api_key_env:
@@ -132,6 +133,11 @@ class Gateway:
     def budget_reason(self) -> str | None:
         return self.meter.why_exhausted()
 
+    def refused(self, label: str) -> int:
+        """How many of ``label``'s calls were refused because the budget was spent."""
+        with self._transcript_lock:
+            return self._refused.get(label, 0)
+
     def usage(self, label: str | None = None) -> dict:
         return (self.meter.total if label is None else self.meter.usage(label)).as_dict()
 
@@ -152,6 +158,8 @@ class Gateway:
                             "invalid_request_error")
             why = self.meter.why_exhausted()
             if why:
+                with self._transcript_lock:
+                    self._refused[label] = self._refused.get(label, 0) + 1
                 return _err(402, f"dgm gateway: {why}; the run is stopping", "budget_exhausted")
             model = str(request.get("model") or "")
             if self.config.budget_usd is not None and find_price(self.prices, model) is None:

@@ -125,7 +125,8 @@ class Loop:
         pending = self.recover()
         self.event("run_resumed" if self.attempts or self.children else "run_started",
                    budget=self.s.budget, workers=self.s.workers)
-        for job in pending:
+        self._check_budget()  # a resumed run whose model budget is spent starts nothing
+        for job in pending if not self.stopping else []:
             if job.agent is None:
                 self._start_proposal(job)
             else:
@@ -297,6 +298,16 @@ class Loop:
             self.a.set_status(job.agent, "failed", reason[:500])
             self.pop.set_status(job.agent, "failed")
             self.reporter.child(job.agent, "failed", None, reason)
+            return
+        gw = self.s.gateway
+        if gw is not None and gw.refused(job.agent):
+            # The agent's model calls were refused mid-stage: its results say nothing about
+            # the agent. Record nothing; it stays 'evaluating' and the stage re-runs on resume.
+            reason = (f"evaluation of {step.suite} stage {step.stage + 1} was cut short by the "
+                      "model budget; it is re-run when the run is resumed with more budget")
+            self.event("stage_cut", agent=job.agent, job=job.index, suite=step.suite,
+                       stage=step.stage, reason=reason)
+            self.reporter.message(f"{job.agent}: {reason}")
             return
         score = self.a.record_evaluation(job.agent, step.suite, step.stage, outcome.results,
                                          image=outcome.image_digest, seed=self.s.seed,
