@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tests.fakes.fake_openai import tool_call
+from tests.fakes.fake_openai import completion, tool_call
 
 REPO = Path(__file__).resolve().parents[2]
 SWE_TASKS = REPO / "evaluators" / "swe-mini" / "tasks"
@@ -106,11 +106,17 @@ class CodingModel:
     solve: tuple[str, ...] = ("swemini__paginate-1",)
     probe_env: str = "swemini__kvparse-1"
     seen: dict[str, int] = field(default_factory=dict)
+    prompt_tokens: int | None = None  # report this many per call (a fixed cost per call)
 
     def __call__(self, request: dict) -> Any:
         kind, answer = self.answer(request)
         self.seen[kind] = self.seen.get(kind, 0) + 1
-        return answer
+        if self.prompt_tokens is None:
+            return answer
+        msg = {"role": "assistant", "content": answer} if isinstance(answer, str) else answer
+        return completion(request, msg, {"prompt_tokens": self.prompt_tokens,
+                                         "completion_tokens": 0,
+                                         "total_tokens": self.prompt_tokens})
 
     def answer(self, request: dict) -> tuple[str, Any]:
         if "tools" not in request:

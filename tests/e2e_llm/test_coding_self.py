@@ -5,6 +5,7 @@ scripted fake server. The seed agent works on swe-mini stage 1 through its
 tools (fixes one task with its editor and runs the tests; prints its environment
 in another, then gives up), the diagnosis reads a failed task, the agent edits its
 own code in the sandbox, the child is committed and evaluated the same way.
+Then: a budget that runs out in the middle of an evaluation.
 """
 
 from __future__ import annotations
@@ -94,3 +95,48 @@ def test_one_self_improvement_iteration_in_docker(need_docker, tmp_path):
 
     r = run_dgm(["check", "--archive", str(arch)], timeout=60)
     assert r.returncode == 0 and "ok: 2 agents" in r.stdout
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_budget_spent_during_an_evaluation_is_not_recorded_as_the_agents_score(need_docker,
+                                                                               tmp_path):
+    """Calls cost $1 each and the budget is $3: the seed's second task (paginate) is cut
+    after its first edit. That stage must not become the seed's score: it is re-run in
+    full when the run is resumed with a bigger budget."""
+    model = CodingModel(solve=("swemini__paginate-1",), probe_env="swemini__kvparse-1",
+                        prompt_tokens=1000)
+    arch = tmp_path / "archive"
+
+    def toml(budget: float):
+        path = tmp_path / f"budget-{budget:g}.toml"
+        path.write_text(f'[run]\ndomain = "coding"\nsandbox = "docker"\nworkers = 1\n'
+                        f'max_stages = 1\nchildren = 0\n\n[run.model]\nbase_url = "{fake.url}"\n'
+                        f'budget_usd = {budget}\n[run.model.prices.gpt-4o-mini]\n'
+                        f'prompt_per_1k = 1.0\ncompletion_per_1k = 1.0\n')
+        return path
+
+    with FakeOpenAI(fallback=model) as fake:
+        r = run_dgm(["run", "--config", str(toml(3)), "--quiet", "--archive", str(arch)],
+                    timeout=600)
+        # (the exit status is the CLI's "was any agent admitted" verdict: none was yet)
+        assert "run budget-spent; resume with: dgm run --archive" in r.stdout, r.stdout + r.stderr
+        assert "model budget spent" in r.stderr and "cut short by the model budget" in r.stderr
+        with Archive.open(arch, readonly=True) as a:
+            assert a.check() == [] and a.run_info()["status"] == "budget-spent"
+            (seed, status), = a.query("SELECT id, status FROM agents")
+            assert a.query("SELECT COUNT(*) FROM evaluations")[0][0] == 0, \
+                a.query("SELECT task, resolved, log FROM evaluations")
+            assert status == "evaluating"
+            cut, = a.events(kind="stage_cut")
+            assert cut["agent"] == seed and "budget" in cut["data"]["reason"]
+            assert a.query("SELECT SUM(cost) FROM usage")[0][0] == pytest.approx(3.0)
+        r = run_dgm(["run", "--archive", str(arch), "--config", str(toml(100)), "--quiet"],
+                    timeout=600)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    with Archive.open(arch, readonly=True) as a:
+        assert a.check() == [] and a.run_info()["status"] == "finished"
+        assert a.query("SELECT status FROM agents")[0][0] == "admitted"
+        resolved = {t for t, in a.query("SELECT task FROM evaluations WHERE resolved=1")}
+        assert resolved == {"swemini__paginate-1"}
+        assert a.query("SELECT COUNT(*) FROM evaluations")[0][0] == len(STAGE1)
