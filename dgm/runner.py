@@ -173,7 +173,7 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
     try:
         loop.run()
         status = "finished" if not loop.stopping else "stopped"
-        if gateway is not None and gateway.budget_exhausted:
+        if gateway is not None and gateway.budget_exhausted and loop.children < cfg.children:
             status = "budget-spent"
     finally:
         archive.save_run(run_id, status=status, finished=time.time() if status == "finished" else None)

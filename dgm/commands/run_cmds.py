@@ -45,6 +45,7 @@ def run(
     executor: Optional[str] = typer.Option(None, help="local | ray"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address"),
     model_url: Optional[str] = typer.Option(None, "--model-url", help="OpenAI-compatible endpoint base URL"),
+    budget_usd: Optional[float] = typer.Option(None, "--budget-usd", help="Model spending cap for the run, in dollars"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output"),
     as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout"),
 ) -> None:
@@ -57,6 +58,7 @@ def run(
                      generation_size=generation_size, seed=seed, sandbox="unsafe" if unsafe else sandbox,
                      device=device, max_stages=max_stages, executor=executor, ray_address=ray_address)
     overrides["model.base_url"] = model_url
+    overrides["model.budget_usd"] = budget_usd
     if resume and archive is None:
         archive = default_archive()
     prep = prepare(archive, config, overrides, new_archive_path(), unsafe=unsafe)
@@ -93,8 +95,11 @@ def run(
         typer.echo(json.dumps({"event": "summary", **summary.as_dict()}))
         return
     if summary.status != "finished":
-        console.print(f"run {summary.status}; resume with: dgm run --archive {summary.archive}",
+        hint = " --budget-usd MORE" if summary.status == "budget-spent" else ""
+        console.print(f"run {summary.status}; resume with: dgm run --archive {summary.archive}{hint}",
                       highlight=False)
+        if summary.best_id is None:
+            return
     if summary.best_id is None:
         raise DgmError("no agent was admitted; see `dgm status` and `dgm show` for the reasons")
     gain = summary.gain
