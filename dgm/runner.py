@@ -172,7 +172,7 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
     status = "interrupted"
     try:
         loop.run()
-        status = "finished" if not loop.stopping else "stopped"
+        status = "finished" if loop.children >= cfg.children or not loop.stopping else "stopped"
         if gateway is not None and gateway.budget_exhausted and loop.children < cfg.children:
             status = "budget-spent"
     finally:

@@ -3,6 +3,7 @@
 import random
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -19,9 +20,16 @@ def test_sigkill_at_random_moments_then_resume_loses_and_duplicates_nothing(tmp_
     for attempt in range(80):
         args = toy_args(arch, budget, "--workers", "2")  # the user re-runs the same command
         proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if kills < 10:
+            # Mostly kill once the run is under way (start-up time varies with load);
+            # every fourth attempt, at any moment from the start, creation included.
+            t0 = time.monotonic()
+            while attempt % 4 and proc.poll() is None and not (arch / "dgm.db").exists() \
+                    and time.monotonic() - t0 < 60:
+                time.sleep(0.02)
+            delay = rng.uniform(0.0, 0.8) if attempt % 4 else rng.uniform(0.0, 1.5)
         try:
-            # After ten kills, let it run to the end.
-            proc.wait(timeout=rng.uniform(0.4, 1.3) if kills < 10 else 120)
+            proc.wait(timeout=delay if kills < 10 else 120)  # after ten kills, run to the end
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
