@@ -61,6 +61,9 @@ class RunConfig(BaseModel):
     executor: Literal["local", "ray"] = "local"
     ray_address: Optional[str] = None
     model: ModelConfig = Field(default_factory=ModelConfig)
+    # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS); nothing else from the
+    # host's environment ever reaches a sandbox.
+    agent_env: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _domain_defaults(self) -> "RunConfig":
