@@ -11,7 +11,9 @@ CPU each, and runs `dgm run --executor ray --ray-address ... --workers N`.
 
 Suites: ``toy`` (tests/loop/toy: a 0.1 s evaluation, so the figure is the
 per-child overhead of each executor) or ``icl`` (evaluators/icl stage 1 only:
-about 15 s of meta-training per child on one CPU thread).
+about 15 s of meta-training per child on one idle CPU thread; each run gets an
+empty DGM_ICL_CACHE, so no run reuses another's checkpoints or baselines).
+A run whose agents were not all evaluated (a failed agent) stops the script.
 
 Printed per configuration: children/hour over the loop (the run's own clock,
 after the executor is connected) and over the whole command (interpreter,
@@ -33,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dgm.archive import Archive  # noqa: E402
 from tests.ray.cluster_helpers import DGM, TOY, LocalRayCluster  # noqa: E402
 
 SUITES = {
@@ -51,6 +54,11 @@ def one_run(archive: Path, suite: str, children: int, workers: int, env: dict,
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{r.stderr[-3000:]}")
     summary = json.loads(r.stdout.splitlines()[-1])
+    with Archive.open(archive, readonly=True) as a:  # a figure only counts evaluated children
+        failed = a.query("SELECT id, reason FROM agents WHERE status='failed'")
+        evaluated = a.query("SELECT COUNT(DISTINCT agent) FROM evaluations")[0][0]
+    if failed or evaluated != summary["children"] + 1:
+        raise SystemExit(f"{archive}: {evaluated} agents evaluated, failed: {failed}")
     return {"children": summary["children"], "loop_s": summary["seconds"], "wall_s": wall,
             "best": summary["best_score"]}
 
@@ -59,6 +67,8 @@ def run_config(name: str, suite: str, children: int, tmp: Path) -> dict:
     kind, n = name.split("-")
     n = int(n)
     cluster = LocalRayCluster(Path(tempfile.mkdtemp(prefix="dgmray-", dir="/tmp")))
+    # A fresh icl cache per run: no configuration reuses another's meta-training checkpoints.
+    cluster.env["DGM_ICL_CACHE"] = str(cluster.root / "icl-cache")
     try:
         started = 0.0
         extra: list[str] = []

@@ -24,10 +24,13 @@ with the local executor. What changes is where the stage runs:
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import logging
 import os
 import socket
+import sys
+import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -121,7 +124,7 @@ def _where() -> str:
         node = ray.get_runtime_context().get_node_id()[:12]
     except Exception:  # not in a Ray worker (a direct call, in tests)
         node = "-"
-    return f"{socket.gethostname()} (ray node {node}, pid {os.getpid()})"
+    return f"{socket.gethostname()} (ray node {node})"
 
 
 def portable_suite(locator: str) -> str:
@@ -151,6 +154,28 @@ def _probe(address: str) -> None:
                        "start one with `ray start --head --port=PORT` or fix --ray-address") from None
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+@contextlib.contextmanager
+def _held_stderr():
+    """Send file descriptor 2 to a temporary file; its text is in ``held["text"]`` after."""
+    held = {"text": ""}
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield held
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            held["text"] = tmp.read().decode("utf-8", "replace")
+
+
 def _translate(exc: BaseException, options: RayOptions) -> BaseException:
     """Ray's exceptions as the loop should record them (see module docstring)."""
     import ray.exceptions as rex
@@ -160,7 +185,7 @@ def _translate(exc: BaseException, options: RayOptions) -> BaseException:
         return cause if isinstance(cause, BaseException) else exc
     if isinstance(exc, rex.TaskCancelledError):
         return cf.CancelledError("the evaluation was cancelled")
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    first = _first_line(exc)
     if isinstance(exc, rex.OutOfMemoryError):
         what = "Ray's memory monitor killed it (node out of memory)"
     else:
@@ -199,17 +224,30 @@ class RayExecutor:
         if ray.is_initialized():  # someone in this process connected already: share it
             return False
         common = dict(logging_level=logging.WARNING, log_to_driver=False, namespace="dgm")
-        try:
-            if self.address:
-                ray.init(address=self.address, **common)
-            else:  # a private single-node cluster sized to the run
+        if not self.address:  # a private single-node cluster sized to the run
+            try:
                 ray.init(num_cpus=max(1, int(self.workers * self.options.num_cpus + 0.999)),
                          object_store_memory=self.options.local_object_store_mb * MB,
                          include_dashboard=False, **common)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = self.address or "a local Ray instance"
-            raise DgmError(f"cannot start Ray on {where}: {str(exc).strip().splitlines()[0][:300]}") from None
-        return True
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise DgmError(f"cannot start a local Ray instance: {_first_line(exc)}") from None
+            return True
+        # Ray's C++ client logs a warning a second while it retries (a wrong token, say);
+        # hold its stderr and turn a failure into one line.
+        with _held_stderr() as held:
+            try:
+                ray.init(address=self.address, **common)
+                failure = None
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                failure = _first_line(exc)
+        if failure is None:
+            sys.stderr.write(held["text"])
+            return True
+        why = ("the cluster refused this machine's token: set RAY_AUTH_TOKEN (or ~/.ray/auth_token) "
+               "to the cluster's" if "InvalidAuthToken" in held["text"] else
+               f"{failure} (a missing or wrong RAY_AUTH_TOKEN, or another Ray or Python version "
+               "than the cluster's, fails like this)")
+        raise DgmError(f"cannot connect to the Ray cluster at {self.address}: {why}; see docs/ray.md")
 
     def _check_capacity(self) -> None:
         """A request no node can ever satisfy would wait forever: say so now."""

@@ -181,3 +181,12 @@ def test_unreachable_address_is_one_clear_line(tmp_path):
     assert r.returncode != 0
     assert "cannot reach the Ray cluster at 127.0.0.1:" in r.stderr and "Traceback" not in r.stderr
     assert time.monotonic() - t0 < 60
+
+
+def test_a_wrong_token_is_one_clear_line(cluster, tmp_path):
+    env = {**cluster.env, "RAY_AUTH_TOKEN": "0" * 64}
+    r = run(dgm_args(tmp_path / "a", TOY / "suite", TOY / "agent", 1, *ray_flags(cluster)), env, timeout=150)
+    assert r.returncode != 0
+    assert f"cannot connect to the Ray cluster at {cluster.address}" in r.stderr
+    assert "refused this machine's token: set RAY_AUTH_TOKEN" in r.stderr and "Traceback" not in r.stderr
+    assert "InvalidAuthToken" not in r.stderr  # Ray's own retry warnings stay quiet
