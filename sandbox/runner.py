@@ -6,7 +6,7 @@ line, ``{"argv": [...], "env": {...}, "cwd": "...", "nonce": "..."}``. The
 runner forks the command with exactly that environment (nothing of the
 image's) and stdin from /dev/null, its stdout and stderr going straight to the
 engine. When the command exits, the runner writes ``<nonce> <exit code>`` on
-stderr, which the engine strips, and waits to be killed with the box. The
+stdout and stderr, which the engine strips, and waits to be killed with the box. The
 engine so learns the result without waiting for the container to stop, which
 saves ~60 ms per call. The runner makes itself non-dumpable so that the
 command, which runs as the same user, cannot read the nonce from its memory.
@@ -43,6 +43,11 @@ while True:
     except InterruptedError:
         continue
 code = os.waitstatus_to_exitcode(status)
-os.write(2, f"{req['nonce']} {128 - code if code < 0 else code}\n".encode())
+trailer = f"{req['nonce']} {128 - code if code < 0 else code}\n".encode()
+for fd in (1, 2):  # on both streams: Docker does not keep their relative order
+    try:
+        os.write(fd, trailer)
+    except OSError:
+        pass
 while True:
     signal.pause()

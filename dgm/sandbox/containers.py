@@ -6,7 +6,8 @@ memory = memory+swap, CPU quota, pids, file-size and core ulimits, optional
 GPU device requests) and one quota'd slot per writable mount. Its main process
 is the in-container runner (sandbox/runner.py) waiting on stdin. A call
 attaches, sends the command and a nonce; the runner forks the command with
-exactly the environment given and reports its exit code after the nonce. The
+exactly the environment given and reports its exit code after the nonce, on
+both streams. The
 box is then killed at once: background processes die with its pid namespace,
 and only then are the slots drained. Cold runs and the warm pool share this
 path; the pool merely creates boxes before they are needed.
@@ -189,8 +190,8 @@ def remove_box(client, box: Box) -> None:
             box.pidfd = None
 
 
-class _Stderr:
-    """Passes stderr on, holding back enough bytes to find and strip the runner's trailer."""
+class _Stream:
+    """Passes one stream on, holding back enough bytes to find and strip the runner's trailer."""
 
     def __init__(self, sink: TailBuffer, nonce: str) -> None:
         self.sink, self.pending = sink, b""
@@ -199,7 +200,9 @@ class _Stderr:
         self.code: int | None = None
 
     def write(self, data: bytes) -> bool:
-        """Returns True once the trailer has been seen."""
+        """Returns True once the trailer has been seen (what follows it is dropped)."""
+        if self.code is not None:
+            return True
         self.pending += data
         m = self.pattern.search(self.pending)
         if m:
@@ -228,7 +231,7 @@ def run_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: 
 
     api = client.api
     nonce = secrets.token_hex(16)
-    stderr = _Stderr(err, nonce)
+    stdout, stderr = _Stream(out, nonce), _Stream(err, nonce)
     request = json.dumps({"argv": argv, "env": env, "cwd": workdir, "nonce": nonce}).encode() + b"\n"
     oom_before = box.oom_kills()
     start = time.monotonic()
@@ -240,13 +243,12 @@ def run_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: 
     def reader() -> None:
         try:
             for stream, data in frames_iter(sock, tty=False):
-                if stream == 2:
-                    if stderr.write(data):
-                        return  # the command is done; later output is from leftovers
-                else:
-                    out.write(data)
+                (stderr if stream == 2 else stdout).write(data)
+                if stdout.code is not None and stderr.code is not None:
+                    return  # the command is done; later output is from leftovers
         except Exception:  # the box was killed under us
             pass
+        stdout.flush()
         stderr.flush()
 
     t = threading.Thread(target=reader, daemon=True)
@@ -254,7 +256,7 @@ def run_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: 
     t.join(timeout=seconds)
     elapsed = time.monotonic() - start
     timed_out = t.is_alive()
-    code, oom = stderr.code, False
+    code, oom = (stderr.code, False) if stdout.code is not None else (None, False)
     if code is not None:
         after = box.oom_kills()
         oom = after is not None and oom_before is not None and after > oom_before

@@ -147,13 +147,21 @@ def test_killing_the_runner_is_reported_not_hidden(docker_sb):
 
 
 def test_trailer_split_across_frames():
-    from dgm.sandbox.containers import _Stderr
+    from dgm.sandbox.containers import _Stream
     from dgm.sandbox.output import TailBuffer
 
     nonce = "ab" * 16
     data = b"some error output\n" + f"{nonce} 3\n".encode() + b"late"
     for cut in range(1, len(data)):
         sink = TailBuffer(1000)
-        s = _Stderr(sink, nonce)
+        s = _Stream(sink, nonce)
         done = s.write(data[:cut]) or s.write(data[cut:])
         assert done and s.code == 3 and sink.text() == "some error output\n"
+
+
+def test_no_output_is_lost_when_the_command_ends(docker_image):
+    with DockerSandbox(docker_image, pool_size=2) as sb:
+        sb.prewarm()
+        for i in range(20):
+            r = sb.run(None, ["sh", "-c", f"echo out{i}; echo err{i} >&2"], limits=Limits(seconds=30))
+            assert (r.exit_code, r.stdout, r.stderr) == (0, f"out{i}\n", f"err{i}\n")
