@@ -32,6 +32,7 @@ WHEELS = SANDBOX_DIR / "wheels"
 BUILD_BASE = SANDBOX_DIR / "build-base.sh"
 IMAGE_NAME = "dgm-sandbox"
 PYTHON_IN_IMAGE = "3.11"  # bookworm's python3 and python:3.11-slim
+GLIBC_IN_IMAGE = 36  # bookworm: glibc 2.36
 
 Echo = Callable[[str], None]
 
@@ -70,9 +71,12 @@ def download_wheels(echo: Echo = print) -> None:
     echo(f"sandbox: downloading {len(missing)} wheels with the host's pip into {WHEELS}")
     WHEELS.mkdir(parents=True, exist_ok=True)
     machine = platform.machine()
+    # Every manylinux tag bookworm's glibc (2.36) accepts: pip does not infer them.
+    platforms = [f"manylinux_2_{v}_{machine}" for v in range(GLIBC_IN_IMAGE, 16, -1)]
+    platforms += [f"manylinux2014_{machine}", "linux_" + machine]
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-           "--only-binary", ":all:", "--python-version", PYTHON_IN_IMAGE,
-           "--implementation", "cp", "--platform", f"manylinux_2_28_{machine}",
+           "--only-binary", ":all:", "--python-version", PYTHON_IN_IMAGE, "--implementation", "cp",
+           *(a for p in platforms for a in ("--platform", p)),
            "-d", str(WHEELS), "-r", str(REQUIREMENTS)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0 or missing_wheels():
