@@ -62,7 +62,7 @@ def cap_output(data: bytes, limit: int = OUTPUT_CAP) -> str:
     if len(data) <= limit:
         return data.decode("utf-8", "replace")
     cut = len(data) - limit
-    return f"[... {cut} bytes cut by dgm ...]\n" + data[-limit:].decode("utf-8", "replace")
+    return f"[... {cut} bytes cut by dgm ...]\n" + data[cut:].decode("utf-8", "replace")
 
 
 class Sandbox(abc.ABC):
