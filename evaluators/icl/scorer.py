@@ -51,10 +51,13 @@ class Plan:
 class IclSuite(Suite):
     """See docs/icl.md for the task format, the agent contract and the score."""
 
-    def __init__(self, spec: SuiteSpec, cache_dir: Path | None = None, reuse_checkpoints: bool = True):
+    def __init__(self, spec: SuiteSpec, cache_dir: Path | None = None, reuse_checkpoints: bool = True,
+                 checkpoint_dir: Path | None = None):
         super().__init__(spec)
         self.cache = Path(cache_dir) if cache_dir else baselines.cache_dir()
         self.reuse_checkpoints = reuse_checkpoints
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else self.cache / "checkpoints"
+        self._plans: dict[tuple, Plan] = {}
 
     def params(self, stage: int) -> StageParams:
         if not 0 <= stage < len(self.stages):
@@ -62,8 +65,14 @@ class IclSuite(Suite):
         return parse_params(self.stages[stage].params, f"suite {self.name} stage {self.stages[stage].name}")
 
     def plan(self, stage: int | StageParams) -> Plan:
-        """Generate the stage's episodes and their baselines (MissingPool if data is absent)."""
+        """The stage's episodes and their baselines (MissingPool if data is absent), memoised."""
         p = stage if isinstance(stage, StageParams) else self.params(stage)
+        key = (p.model_dump_json(), str(pools.fashion_dir()), str(self.cache))
+        if key not in self._plans:
+            self._plans[key] = self._make_plan(p)
+        return self._plans[key]
+
+    def _make_plan(self, p: StageParams) -> Plan:
         groups = []
         for name in p.pools:
             pool = pools.load_pool(name)
@@ -127,7 +136,7 @@ class IclSuite(Suite):
                                 "/scratch/checkpoint", "--seed", str(ctx.seed), "--stats",
                                 "/scratch/train_stats.json"] + common + budget,
                                p.meta_train_timeout, p.max_checkpoint_mb,
-                               self.cache if self.reuse_checkpoints else None)
+                               self.checkpoint_dir if self.reuse_checkpoints else None)
         arts = {"meta_train.log": mt.log}
         if not mt.ok:
             return self._failed(plan, mt.reason, arts, mt.image_digest, mt.seconds)

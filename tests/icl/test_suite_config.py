@@ -37,3 +37,9 @@ def test_bad_params_are_one_clear_line(make_suite):
 
 def test_make_suite_is_the_entry_point():
     assert isinstance(scorer.make_suite(load_spec("icl")), scorer.IclSuite)
+
+
+def test_plans_are_memoised_per_suite(make_suite):
+    suite = make_suite({"pools": ["wine"], "tasks": 3})
+    assert suite.plan(0) is suite.plan(0)
+    assert make_suite({"pools": ["wine"], "tasks": 3}).plan(0) is not suite.plan(0)

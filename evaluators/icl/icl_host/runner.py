@@ -90,7 +90,7 @@ class AgentRunner:
                    cache: Path | None) -> Call:
         ckpt = self.scratch / "checkpoint"
         key = hashlib.sha256((agent_hash(self.agent_dir) + json.dumps(args)).encode()).hexdigest()[:32]
-        hit = cache / "checkpoints" / key if cache else None
+        hit = cache / key if cache else None
         if hit is not None and (hit / "call.json").is_file():
             try:  # the cache is shared by concurrent evaluations: any trouble is a miss
                 call = Call(**json.loads((hit / "call.json").read_text()))
