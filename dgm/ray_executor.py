@@ -118,6 +118,11 @@ def run_stage(task: StageTask) -> StageOutcome:
     return outcome
 
 
+def call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` on a worker (Ray only wraps Python functions itself)."""
+    return fn(*args)
+
+
 def _where() -> str:
     try:
         import ray
@@ -287,6 +292,20 @@ class RayExecutor:
         return data
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
+        """Like ``Executor.submit``; a failure to ship the task also comes back in the future."""
+        out: cf.Future = cf.Future()
+        out.set_running_or_notify_cancel()
+        try:
+            ref = self._submit(fn, *args)
+        except Exception as exc:  # e.g. no bundle could be made: the agent fails, the run goes on
+            out.set_exception(exc)
+            return out
+        with self._lock:
+            self._pending[ref] = out
+        ref.future().add_done_callback(lambda f, ref=ref: self._done(ref, f))
+        return out
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         import ray
 
         if fn is evaluate_stage and len(args) == 1 and isinstance(args[0], StageTask):
@@ -299,18 +318,13 @@ class RayExecutor:
             task = dataclasses.replace(task, suite=portable_suite(task.suite), image=None)
             fn, args = run_stage, (task,)
             name = f"dgm-eval {task.commit[:10]} {Path(task.suite).name} stage {task.stage + 1}"
-        else:
+        else:  # any picklable callable, builtins included
             name = f"dgm {getattr(fn, '__name__', 'task')}"
+            fn, args = call, (fn, *args)
         remote = self._remotes.get(fn)
         if remote is None:
             remote = self._remotes[fn] = ray.remote(fn)
-        ref = remote.options(**self._ray_options(name)).remote(*args)
-        out: cf.Future = cf.Future()
-        out.set_running_or_notify_cancel()
-        with self._lock:
-            self._pending[ref] = out
-        ref.future().add_done_callback(lambda f, ref=ref: self._done(ref, f))
-        return out
+        return remote.options(**self._ray_options(name)).remote(*args)
 
     def _done(self, ref: Any, fut: cf.Future) -> None:
         with self._lock:

@@ -2,9 +2,12 @@
 (a head node and a worker node on 127.0.0.1): same archive as locally, and
 killing workers, a node or the driver mid-evaluation loses nothing."""
 
+import math
 import os
 import signal
+import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -66,7 +69,7 @@ def test_toy_run_on_the_cluster_equals_the_local_run(cluster, tmp_path):
 def test_harness_exception_is_recorded_and_not_retried(cluster, tmp_path):
     cluster.clear_log()
     r = run(dgm_args(tmp_path / "a", BROKEN, TOY / "agent", 2, *ray_flags(cluster)), cluster.env)
-    assert r.returncode != 0 and "no agent was admitted" in r.stderr
+    assert "the seed failed its first stage" in r.stderr + r.stdout, r.stderr
     with Archive.open(tmp_path / "a", readonly=True) as a:
         assert a.check() == []
         status, reason = a.query("SELECT status, reason FROM agents WHERE parent IS NULL")[0]
@@ -190,3 +193,41 @@ def test_a_wrong_token_is_one_clear_line(cluster, tmp_path):
     assert f"cannot connect to the Ray cluster at {cluster.address}" in r.stderr
     assert "refused this machine's token: set RAY_AUTH_TOKEN" in r.stderr and "Traceback" not in r.stderr
     assert "InvalidAuthToken" not in r.stderr  # Ray's own retry warnings stay quiet
+
+
+EXECUTOR_SCRIPT = """
+import math, sys
+from pathlib import Path
+from dgm.archive import Archive
+from dgm.bundles import BundleError
+from dgm.evaluation import StageTask, evaluate_stage
+from dgm.ray_executor import RayExecutor, RayOptions
+
+toy, address = Path(sys.argv[1]), sys.argv[2]
+with Archive.create(Path(sys.argv[3])) as a:
+    commit = a.agent(a.add_seed(toy / "agent")).commit_sha
+    ex = RayExecutor(2, address=address, options=RayOptions(max_retries=0))
+    task = StageTask(repo=str(a.git.path), commit=commit, suite=str(toy / "suite"), stage=0, seed=0,
+                     sandbox="unsafe")
+    good = ex.submit(evaluate_stage, task)
+    bad = ex.submit(evaluate_stage, StageTask(**{**task.__dict__, "commit": "f" * 40}))
+    other = ex.submit(math.factorial, 20)
+    outcome = good.result(timeout=120)
+    print("score", round(outcome.score, 6), "on", outcome.artifacts["evaluated_on"].split(" (")[0])
+    try:
+        bad.result(timeout=120)
+    except BundleError as exc:
+        print("bad commit:", str(exc)[:60])
+    print("factorial", other.result(timeout=120))
+    ex.shutdown()
+"""
+
+
+def test_executor_api_futures_and_a_task_that_cannot_ship(cluster, tmp_path):
+    r = subprocess.run([sys.executable, "-c", EXECUTOR_SCRIPT, str(TOY), cluster.address, str(tmp_path / "a")],
+                       capture_output=True, text=True, timeout=180, cwd=ROOT, env=cluster.env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("score 0.") and socket.gethostname() in lines[0]
+    assert lines[1].startswith("bad commit: git bundle create: no agent ref")
+    assert lines[2] == f"factorial {math.factorial(20)}"
