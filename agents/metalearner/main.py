@@ -11,6 +11,9 @@ from icl_harness import parse
 
 
 def setup(args) -> None:
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("no CUDA device here: using the CPU", file=sys.stderr)
+        args.device = "cpu"
     torch.set_num_threads(max(1, args.threads))
     if args.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = True

@@ -93,6 +93,13 @@ class IclSuite(Suite):
         base["diag/shuffled"] = {"chance": baselines.chance(diag["shuffled"].tasks)}
         return Plan(p, groups, diag, base)
 
+    def check(self) -> None:
+        """Fail early, in one line, on bad stage params or a pool whose data is missing."""
+        for i in range(len(self.stages)):
+            p = self.params(i)
+            for name in {*p.pools, p.train_pool, p.unseen_pool}:
+                pools.load_pool(name)
+
     def baselines_table(self, stage: int | None = None) -> str:
         """Mean baseline accuracies per (pool, n_ctx) for a stage (default: the last)."""
         idx = len(self.stages) - 1 if stage is None else stage

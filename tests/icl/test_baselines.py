@@ -59,3 +59,10 @@ def test_cell_baselines_are_sensible():
     r = {k: v.mean() for k, v in baselines.compute(g.tasks).items()}
     assert 0.07 < r["chance"] < 0.13
     assert r["nn1"] > 0.6 and r["logreg"] > 0.6 and r["centroid"] > 0.6
+
+
+def test_parallel_logreg_matches_serial(monkeypatch):
+    g = episodes.cell(pools.load_pool("iris"), 10, 20, 12, task_seed=0)
+    serial = baselines.logreg(g.tasks)
+    monkeypatch.setenv("DGM_ICL_WORKERS", "2")
+    assert np.array_equal(baselines.logreg(g.tasks), serial)

@@ -46,3 +46,21 @@ def test_eval_an_agent(tmp_path):
     assert "stage 0 smoke: score" in r.output and "# Diagnostics" in r.output
     rec = json.loads(out.read_text())
     assert rec[0]["stage"] == "smoke" and len(rec[0]["results"]) == 160 and rec[0]["score"] > 0.5
+
+
+def test_missing_pool_is_one_line_naming_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("DGM_FASHION_MNIST_DIR", str(tmp_path))
+    r = CliRunner().invoke(app, ["baselines", "icl", "--stage", "full"])
+    assert r.exit_code == 2
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "dataset-fashion-mnist" in lines[0] and lines[0].startswith("error:")
+
+
+def test_suite_check_fails_early(tmp_path, monkeypatch):
+    from conftest import load_suite
+    from icl_host.pools import MissingPool
+    suite = load_suite("icl")
+    suite.check()
+    monkeypatch.setenv("DGM_FASHION_MNIST_DIR", str(tmp_path))
+    with pytest.raises(MissingPool, match="dataset-fashion-mnist"):
+        suite.check()

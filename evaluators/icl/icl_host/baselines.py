@@ -84,10 +84,12 @@ def logreg(t: Tasks) -> np.ndarray:
     """Per-task logistic regression; $DGM_ICL_WORKERS > 1 spreads the tasks over processes."""
     workers = int(os.environ.get("DGM_ICL_WORKERS") or 1)
     if workers > 1 and len(t.cy) >= 4 * workers:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         chunks = np.array_split(np.arange(len(t.cy)), workers)
         parts = [Tasks(t.cx[c], t.cy[c], t.qx[c], t.qy[c]) for c in chunks]
-        with ProcessPoolExecutor(workers) as pool:
+        # fork: the children find this module without the suite's sys.path set-up
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             return np.concatenate(list(pool.map(_logreg_serial, parts)))
     return _logreg_serial(t)
 
