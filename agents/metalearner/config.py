@@ -39,6 +39,7 @@ SMALL = {
     "warmup_steps": 20,
     "grad_clip": 1.0,
 }
+# dgm: freeze-begin (the GPU tier's sizes: evolved on the CPU they would change nothing)
 LARGE = {
     "d_model": 256,
     "n_layers": 4,
@@ -57,13 +58,14 @@ LARGE = {
     "warmup_steps": 200,
     "grad_clip": 1.0,
 }
+# dgm: freeze-end
 TIER_SCALE = {"smoke": "small", "full": "small", "gpu": "large"}
 
 # 0: a fresh random task every step (general in-context learning). N > 0: cycle
 # over the sampler's N fixed tasks, the regime where GPICL memorises.
 train_tasks = 0
 # Steps used when the harness gives only a time budget.
-default_steps = 1000000
+default_steps = 1000000  # dgm: freeze
 
 
 def for_tier(tier: str) -> dict:

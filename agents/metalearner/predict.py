@@ -10,7 +10,7 @@ import torch
 from icl_harness import N_SLOTS, PROJ_DIM, load_episodes, save_logits
 from model import InContextLearner
 
-CHUNK = 256  # episodes per forward pass
+CHUNK = 256  # episodes per forward pass  # dgm: freeze
 
 
 def load_model(checkpoint: str, device: torch.device) -> InContextLearner:

@@ -4,7 +4,9 @@ Three operators, each returning the file's new text and a readable summary:
 
 * **numbers**: perturb a *named* numeric literal (an assignment, keyword
   argument, default argument or dict entry), log-scale so rates and sizes move
-  by factors; lines marked ``# dgm: freeze`` are left alone.
+  by factors. Left alone: lines marked ``# dgm: freeze``, lines between
+  ``# dgm: freeze-begin`` and ``# dgm: freeze-end``, and structural names
+  (``dim``, ``axis``, ``ignore_index``, ...) whose change only breaks code.
 * **choices**: ``x = "gelu"  # dgm: choice activation`` switches to another
   value listed in a module-level ``DGM_ALTERNATIVES = {"activation": [...]}``.
 * **regions**: between ``# dgm: region-begin`` and ``# dgm: region-end``,
@@ -20,7 +22,11 @@ import re
 from dataclasses import dataclass
 
 CHOICE = re.compile(r"#\s*dgm:\s*choice\s+([\w.-]+)")
-FREEZE = re.compile(r"#\s*dgm:\s*freeze")
+FREEZE = re.compile(r"#\s*dgm:\s*freeze(?![-\w])")
+FREEZE_BEGIN = re.compile(r"#\s*dgm:\s*freeze-begin")
+FREEZE_END = re.compile(r"#\s*dgm:\s*freeze-end")
+STRUCTURAL = {"dim", "dims", "axis", "axes", "start_dim", "end_dim", "ignore_index",
+              "padding_idx", "index", "indices", "maxlen"}
 REGION_BEGIN = re.compile(r"#\s*dgm:\s*region-begin")
 REGION_END = re.compile(r"#\s*dgm:\s*region-end")
 
@@ -72,6 +78,7 @@ def numeric_sites(text: str) -> list[Site]:
     """Named int/float literals that may be perturbed."""
     tree = ast.parse(text)
     lines = text.splitlines()
+    frozen = _frozen_lines(lines)
     parents = {c: p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
     sites = []
     for node in ast.walk(tree):
@@ -83,12 +90,25 @@ def numeric_sites(text: str) -> list[Site]:
             target, value = p, -node.value
         if target.lineno != target.end_lineno or value == 0:
             continue
-        if FREEZE.search(lines[target.lineno - 1]) or CHOICE.search(lines[target.lineno - 1]):
+        line = lines[target.lineno - 1]
+        if target.lineno in frozen or FREEZE.search(line) or CHOICE.search(line):
             continue
         name = _context_name(target, parents)
-        if name and name != "DGM_ALTERNATIVES":
+        if name and name != "DGM_ALTERNATIVES" and name.lower() not in STRUCTURAL:
             sites.append(Site(target.lineno, target.col_offset, target.end_col_offset, name, value))
     return sites
+
+
+def _frozen_lines(lines: list[str]) -> set[int]:
+    frozen, inside = set(), False
+    for i, ln in enumerate(lines, 1):
+        if FREEZE_BEGIN.search(ln):
+            inside = True
+        elif FREEZE_END.search(ln):
+            inside = False
+        elif inside:
+            frozen.add(i)
+    return frozen
 
 
 def _format_float(v: float) -> str:

@@ -42,11 +42,13 @@ def test_proposals_apply_to_the_archive_and_are_reproducible(tmp_path):
 
 
 def test_number_sites_are_named_and_respect_freeze():
-    src = "lr = 1e-3\nn_in = 64  # dgm: freeze\nf(x, 3)\nmodel = Net(width=128)\nx = y[2]\n"
+    src = ("lr = 1e-3\nn_in = 64  # dgm: freeze (input size)\nf(x, 3)\nmodel = Net(width=128)\n"
+           "x = y[2]\nz = h.mean(dim=1)\n# dgm: freeze-begin\nGPU = {'lr': 3e-4}\n# dgm: freeze-end\n"
+           "after = 5\n")
     names = {s.name for s in numeric_sites(src)}
-    assert names == {"lr", "width"}
+    assert names == {"lr", "width", "after"}
     new, summary = mutate_number(src, random.Random(0))
-    assert new != src and ("lr 1e-3 →" in summary or "width 128 →" in summary)
+    assert new != src and summary.startswith(("lr 1e-3 →", "width 128 →", "after 5 →"))
     compile(new, "x", "exec")
 
 
