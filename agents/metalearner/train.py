@@ -62,7 +62,7 @@ def batches(sampler: TaskSampler, rng: np.random.Generator, cfg: dict):
                                     task_ids=ids)
 
 
-def prefetched(stream, depth: int = 4):
+def prefetched(stream, depth: int = 4):  # dgm: freeze
     """Draw batches in a background thread (same order, so just as deterministic)."""
     q: queue.Queue = queue.Queue(depth)
     threading.Thread(target=lambda: [q.put(b) for b in stream], daemon=True).start()
