@@ -11,11 +11,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from .base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .pyedit import alternatives, mutate_choice, mutate_number, mutate_region
 from .textdiff import file_diff, tree_diff
+
+_AST_LOCK = threading.Lock()
 
 # Relative weights of the operators (only those with a site in the code compete).
 WEIGHTS = {"number": 0.55, "choice": 0.2, "region": 0.1, "transplant": 0.15}
@@ -43,6 +46,12 @@ class MutationProposer(Proposer):
         self.weights = dict(weights or WEIGHTS)
 
     def propose(self, ctx: ProposeContext) -> Proposal:
+        # CPython 3.11's ast module is not thread-safe ("AST constructor recursion depth
+        # mismatch" when two threads parse at once), and proposals run in parallel.
+        with _AST_LOCK:
+            return self._propose(ctx)
+
+    def _propose(self, ctx: ProposeContext) -> Proposal:
         files = python_files(ctx.parent_dir)
         if not files:
             raise ProposalRejected("the agent has no Python files to mutate")
