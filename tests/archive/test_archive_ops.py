@@ -282,7 +282,8 @@ def test_events_usage_transcripts(seeded):
 
 
 # -- reading -------------------------------------------------------------------
-def test_materialize_any_depth_with_one_git_call(seeded, make_diff, tmp_path, monkeypatch):
+def test_materialize_any_depth_without_a_git_process_per_call(seeded, make_diff, tmp_path,
+                                                              monkeypatch):
     a, s = seeded
     files, cur, expected = dict(SEED_FILES), s, {}
     for i in range(30):
@@ -294,12 +295,13 @@ def test_materialize_any_depth_with_one_git_call(seeded, make_diff, tmp_path, mo
     calls = []
     real = a.git.git
     monkeypatch.setattr(a.git, "git", lambda *args, **kw: calls.append(args[0]) or real(*args, **kw))
+    readers = set()
     for agent_id in (cur, "000002", "000016"):
-        calls.clear()
         dest = a.materialize(agent_id, tmp_path / f"m{agent_id}")
         assert read_tree(dest) == expected[agent_id]
-        assert calls == ["archive"]
+        readers.add(a.git._objects.pid)
     assert read_tree(a.materialize(s, tmp_path / "mseed")) == SEED_FILES
+    assert calls == [] and len(readers) == 1 and None not in readers  # one cat-file, kept
 
 
 def test_diff_against_parent_and_other(seeded, make_diff):
