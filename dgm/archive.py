@@ -70,7 +70,8 @@ class Agent:
         return cls(*row)
 
 
-_AGENT_COLS = ", ".join(f.name for f in fields(Agent))
+_AGENT_FIELDS = tuple(f.name for f in fields(Agent))
+_AGENT_COLS = ", ".join(_AGENT_FIELDS)
 
 
 @dataclass
@@ -115,6 +116,7 @@ class Archive:
         self._lock = threading.RLock()
         self._lock_file = None
         self.db = None
+        self.schema_version = dbmod.SCHEMA_VERSION  # an older one only when opened read-only
 
     # -- opening -------------------------------------------------------------
     @classmethod
@@ -147,7 +149,10 @@ class Archive:
             self._acquire()
         try:
             self.db = dbmod.connect(path / "dgm.db", readonly=readonly)
-            dbmod.check_schema(self.db, path)
+            self.schema_version = dbmod.check_schema(self.db, path)
+            if not readonly and self.schema_version < dbmod.SCHEMA_VERSION:
+                dbmod.migrate(self.db, self.schema_version)  # under the write lock
+                self.schema_version = dbmod.SCHEMA_VERSION
         except Exception:
             self.close()
             raise
@@ -173,6 +178,7 @@ class Archive:
         self._lock_file = f
 
     def close(self) -> None:
+        self.git.close()
         if self.db is not None:
             self.db.conn.close()
             self.db = None
@@ -341,9 +347,15 @@ class Archive:
             for name, text in (artifacts or {}).items():
                 self.db.execute("INSERT OR REPLACE INTO artifacts VALUES (?,?,?,?,?,?)",
                                 [agent_id, suite, stage, name, text, now])
-            self.db.execute("UPDATE agents SET score=(SELECT AVG(score) FROM evaluations "
-                            "WHERE agent=?), updated=? WHERE id=?", [agent_id, now, agent_id])
-            return self.db.execute("SELECT score FROM agents WHERE id=?", [agent_id]).fetchone()[0]
+            # The triggers kept agent_evals up to date row by row; set it from one fresh
+            # sum, so replaced results leave no rounding drift behind.
+            score, s, n, p = self.db.execute(
+                "SELECT AVG(score), SUM(score), COUNT(*), SUM(resolved) FROM evaluations "
+                "WHERE agent=?", [agent_id]).fetchone()
+            self.db.execute("UPDATE agents SET score=?, updated=? WHERE id=?", [score, now, agent_id])
+            self.db.execute("INSERT OR REPLACE INTO agent_evals VALUES (?,?,?,?)",
+                            [agent_id, 0.0 if s is None else s, n, p or 0])
+            return score
 
     def record_event(self, kind: str, *, run: str | None = None, agent: str | None = None,
                      **data: Any) -> int:
@@ -404,6 +416,13 @@ class Archive:
             self.query(sql + " ORDER BY seq")
         return [Agent.from_row(r) for r in rows]
 
+    def agents_with_results(self, cols: Sequence[str]) -> list[tuple]:
+        """Rows of the agents table's ``cols`` with eval_sum, eval_n, eval_pass appended
+        (each agent's totals over its task results), in seq order."""
+        if bad := [c for c in cols if c not in _AGENT_FIELDS]:
+            raise ValueError(f"not agents columns: {bad}")
+        return self.query(dbmod.agents_with_results_sql(tuple(cols), self.schema_version))
+
     def count(self) -> int:
         return self.query("SELECT COUNT(*) FROM agents")[0][0]
 
@@ -459,7 +478,11 @@ class Archive:
             where.append("agent=?"), params.append(agent_id)
         if run:
             where.append("run=?"), params.append(run)
-        sql = f"SELECT {', '.join(cols)} FROM proposals" + (" WHERE " + " AND ".join(where) if where else "")
+        picked = list(cols)
+        if self.schema_version < 2 and not any(  # an early version-1 archive, read-only
+                r[1] == "job" for r in self.query("PRAGMA table_info(proposals)")):
+            picked[-1] = "NULL"
+        sql = f"SELECT {', '.join(picked)} FROM proposals" + (" WHERE " + " AND ".join(where) if where else "")
         return [dict(zip(cols, r)) for r in self.query(sql + " ORDER BY id", params)]
 
     def events(self, run: str | None = None, kind: str | None = None) -> list[dict]:

@@ -9,7 +9,10 @@ import sqlite_utils
 
 from .errors import NotAnArchive
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 1: the first archives (early ones lack proposals.job).
+# 2: agent_evals, each agent's evaluation totals kept by triggers, so lineage views
+#    read them without a GROUP BY over every task result (docs/archive.md).
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -31,6 +34,26 @@ CREATE TABLE IF NOT EXISTS evaluations (
     seconds REAL, image TEXT, seed INTEGER, log TEXT, run TEXT, created REAL,
     UNIQUE (agent, suite, stage, task));
 CREATE INDEX IF NOT EXISTS evaluations_agent ON evaluations(agent);
+CREATE TABLE IF NOT EXISTS agent_evals (
+    agent TEXT PRIMARY KEY, eval_sum REAL NOT NULL, eval_n INTEGER NOT NULL,
+    eval_pass INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS evaluations_added AFTER INSERT ON evaluations BEGIN
+    INSERT INTO agent_evals VALUES (NEW.agent, NEW.score, 1, NEW.resolved)
+    ON CONFLICT (agent) DO UPDATE SET eval_sum = eval_sum + excluded.eval_sum,
+        eval_n = eval_n + 1, eval_pass = eval_pass + excluded.eval_pass;
+END;
+CREATE TRIGGER IF NOT EXISTS evaluations_removed AFTER DELETE ON evaluations BEGIN
+    UPDATE agent_evals SET eval_sum = eval_sum - OLD.score, eval_n = eval_n - 1,
+        eval_pass = eval_pass - OLD.resolved WHERE agent = OLD.agent;
+END;
+CREATE TRIGGER IF NOT EXISTS evaluations_changed AFTER UPDATE OF agent, score, resolved
+ON evaluations BEGIN
+    UPDATE agent_evals SET eval_sum = eval_sum - OLD.score, eval_n = eval_n - 1,
+        eval_pass = eval_pass - OLD.resolved WHERE agent = OLD.agent;
+    INSERT INTO agent_evals VALUES (NEW.agent, NEW.score, 1, NEW.resolved)
+    ON CONFLICT (agent) DO UPDATE SET eval_sum = eval_sum + excluded.eval_sum,
+        eval_n = eval_n + 1, eval_pass = eval_pass + excluded.eval_pass;
+END;
 CREATE TABLE IF NOT EXISTS artifacts (
     agent TEXT NOT NULL, suite TEXT NOT NULL, stage INTEGER NOT NULL, name TEXT NOT NULL,
     text TEXT, created REAL, PRIMARY KEY (agent, suite, stage, name));
@@ -65,7 +88,20 @@ def connect(path: Path, readonly: bool = False) -> sqlite_utils.Database:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # INSERT OR REPLACE deletes the row it replaces; only with this pragma does that
+    # deletion fire evaluations_removed, keeping agent_evals right for any writer.
+    conn.execute("PRAGMA recursive_triggers=ON")
     return sqlite_utils.Database(conn)
+
+
+def _statements(script: str):
+    """The script's statements one by one (a trigger body holds ';' of its own)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            yield buf.strip()
+            buf = ""
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -73,8 +109,47 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
-def check_schema(db: sqlite_utils.Database, where: Path) -> None:
-    """Raise NotAnArchive for a corrupted or foreign database."""
+def migrate(db: sqlite_utils.Database, version: int) -> None:
+    """Bring a version-``version`` database up to SCHEMA_VERSION in one transaction.
+
+    The caller holds the archive's write lock. Version 1 -> 2 adds
+    ``proposals.job`` where an early archive lacks it, then agent_evals and
+    its triggers (the missing parts of SCHEMA), filled from the evaluations.
+    """
+    if version >= SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "job" not in {row[1] for row in db.execute("PRAGMA table_info(proposals)")}:
+            db.execute("ALTER TABLE proposals ADD COLUMN job INTEGER")
+        for statement in _statements(SCHEMA):  # executescript would COMMIT first
+            db.execute(statement)
+        db.execute("INSERT OR REPLACE INTO agent_evals SELECT agent, SUM(score), COUNT(*), "
+                   "SUM(resolved) FROM evaluations GROUP BY agent")
+        db.execute("UPDATE meta SET value=? WHERE key='schema_version'", [str(SCHEMA_VERSION)])
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def agents_with_results_sql(cols: tuple[str, ...], version: int) -> str:
+    """Agents (``cols``, seq order) each with its eval_sum, eval_n, eval_pass.
+
+    From agent_evals; a version-1 database opened read-only has none, so
+    there the totals come from a GROUP BY over the evaluations (slower).
+    """
+    picked = ", ".join(f"a.{c}" for c in cols)
+    totals = "agent_evals" if version >= 2 else (
+        "(SELECT agent, SUM(score) AS eval_sum, COUNT(*) AS eval_n, SUM(resolved) AS eval_pass "
+        "FROM evaluations GROUP BY agent)")
+    return (f"SELECT {picked}, COALESCE(e.eval_sum, 0.0), COALESCE(e.eval_n, 0), "
+            f"COALESCE(e.eval_pass, 0) FROM agents a LEFT JOIN {totals} e ON e.agent = a.id "
+            "ORDER BY a.seq")
+
+
+def check_schema(db: sqlite_utils.Database, where: Path) -> int:
+    """The database's schema version; NotAnArchive for a corrupted or foreign database."""
     try:
         row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
@@ -84,3 +159,4 @@ def check_schema(db: sqlite_utils.Database, where: Path) -> None:
     if int(row[0]) > SCHEMA_VERSION:
         raise NotAnArchive(f"{where}: schema version {row[0]} is newer than this dgm "
                            f"understands ({SCHEMA_VERSION}); upgrade dgm")
+    return int(row[0])

@@ -7,6 +7,7 @@ inspiration edges are kept in ``graph.graph["extra_edges"]``.
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,6 +16,7 @@ import networkx as nx
 
 NODE_COLS = ("id", "parent", "status", "score", "depth", "generation", "proposer", "summary",
              "created", "reason")
+ATTRS = NODE_COLS + ("eval_sum", "eval_n", "eval_pass")
 
 
 class Lineage:
@@ -25,26 +27,42 @@ class Lineage:
 
     @classmethod
     def load(cls, archive: Any) -> "Lineage":
-        """Build the graph from SQLite with two queries (agents, evaluation aggregates).
+        """Build the graph from SQLite: the agents with their evaluation totals, one query.
 
-        The graph's dicts are filled directly (networkx's documented
-        dict-of-dicts layout): add_nodes_from/add_edges_from cost about twice as
-        much at 100k agents (docs/benchmarks/archive.md).
+        The totals are kept per agent as results are recorded (agent_evals), so
+        nothing is aggregated here. The graph's dicts are filled directly
+        (networkx's documented dict-of-dicts layout): add_nodes_from and
+        add_edges_from cost about twice as much at 100k agents, and the cyclic
+        garbage collector is held off while the 400k dicts are made, since
+        none of them can be garbage yet (docs/benchmarks/archive.md).
         """
-        rows = archive.query(f"SELECT {', '.join(NODE_COLS)} FROM agents ORDER BY seq")
-        agg = {a: (s or 0.0, n, p or 0) for a, s, n, p in archive.query(
-            "SELECT agent, SUM(score), COUNT(*), SUM(resolved) FROM evaluations GROUP BY agent")}
-        cols, none = NODE_COLS + ("eval_sum", "eval_n", "eval_pass"), (0.0, 0, 0)
-        nodes = {r[0]: dict(zip(cols, r + agg.get(r[0], none))) for r in rows}
-        succ: dict[str, dict] = {n: {} for n in nodes}
-        pred: dict[str, dict] = {n: {} for n in nodes}
-        for r in rows:
-            if r[1] in nodes:  # one edge-data dict shared by both directions, as networkx does
-                succ[r[1]][r[0]] = pred[r[0]][r[1]] = {}
-        g = nx.DiGraph()
-        g._node.update(nodes)
-        g._succ.update(succ)
-        g._pred.update(pred)
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            rows = archive.agents_with_results(NODE_COLS)
+            # spelled out: a dict display is a third faster than dict(zip(ATTRS, r)) here
+            nodes = {r[0]: {"id": r[0], "parent": r[1], "status": r[2], "score": r[3],
+                            "depth": r[4], "generation": r[5], "proposer": r[6],
+                            "summary": r[7], "created": r[8], "reason": r[9],
+                            "eval_sum": r[10], "eval_n": r[11], "eval_pass": r[12]}
+                     for r in rows}
+            succ: dict[str, dict] = {n: {} for n in nodes}
+            pred: dict[str, dict] = {}
+            for r in rows:
+                child, parent = r[0], r[1]
+                if parent in succ:  # one edge-data dict for both directions, as networkx does
+                    succ[parent][child] = edge = {}
+                    pred[child] = {parent: edge}
+                else:
+                    pred[child] = {}
+            del rows  # freed before the collector runs again: it need not scan them
+            g = nx.DiGraph()
+            g._node.update(nodes)
+            g._succ.update(succ)
+            g._pred.update(pred)
+        finally:
+            if gc_was_on:
+                gc.enable()
         g.graph["extra_edges"] = [
             {"src": s, "dst": d, "kind": k} for s, d, k in archive.query(
                 "SELECT src, dst, kind FROM edges WHERE kind != 'parent'")]
@@ -102,11 +120,16 @@ class Lineage:
                 and (allowed is None or d["status"] in allowed)]
 
     def best(self, statuses: Iterable[str] | None = ("admitted",)) -> str | None:
-        """Highest-scoring agent (earliest on ties), or None."""
-        cands = self.scored(statuses)
-        if not cands:
-            return None
-        return max(cands, key=lambda n: (self.g.nodes[n]["score"], -int(n)))
+        """Highest-scoring agent (earliest on ties), or None. One pass, no list."""
+        allowed = set(statuses) if statuses is not None else None
+        best, top = None, None
+        for n, d in self.g._node.items():
+            s = d["score"]
+            if s is None or (allowed is not None and d["status"] not in allowed):
+                continue
+            if top is None or s > top or (s == top and int(n) < int(best)):
+                best, top = n, s
+        return best
 
     def best_path(self, statuses: Iterable[str] | None = ("admitted",)) -> list[str]:
         """Root -> best agent."""

@@ -34,14 +34,33 @@ class Population:
 
     @classmethod
     def from_archive(cls, archive) -> "Population":
+        """Rebuild from the agents table and its per-agent totals (one query)."""
         pop = cls()
-        for aid, parent, status, score in archive.query(
-                "SELECT id, parent, status, score FROM agents ORDER BY seq"):
+        members = pop.members
+        rows = archive.agents_with_results(("id", "parent", "status", "score"))
+        unseen = []  # parents not (yet) present when their child came
+        for aid, parent, status, score, *_ in rows:
+            if parent is not None and parent not in members:
+                unseen.append(parent)
             pop.add(aid, parent, status)
-            pop.members[aid].score = score
-        for aid, s, n, p in archive.query(
-                "SELECT agent, SUM(score), COUNT(*), SUM(resolved) FROM evaluations GROUP BY agent"):
-            pop._add_results(aid, s or 0.0, n, p or 0)
+            members[aid].score = score
+        if any(p in members for p in unseen):  # a child older than its parent: never made
+            for aid, _, _, _, s, n, p in rows:  # by the archive, so the slow general way
+                pop._add_results(aid, s, n, p)
+            return pop
+        # Parents come before their children, so pooling in reverse order visits each
+        # clade bottom-up: linear, where adding every agent's totals up its whole
+        # ancestry costs agents x depth (seconds at 100k agents).
+        for (aid, *_, s, n, p), m in zip(rows, members.values()):
+            m.own_sum, m.own_n, m.own_pass = s, n, p
+        for m in reversed(members.values()):
+            m.clade_sum += m.own_sum
+            m.clade_n += m.own_n
+            m.clade_pass += m.own_pass
+            if (up := members.get(m.parent)) is not None:
+                up.clade_sum += m.clade_sum
+                up.clade_n += m.clade_n
+                up.clade_pass += m.clade_pass
         return pop
 
     def add(self, agent_id: str, parent: str | None, status: str = "proposed") -> None:
