@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 
 from .base import Proposal, ProposalRejected, ProposeContext, Proposer
-from .pyedit import alternatives, mutate_choice, mutate_number, mutate_region
+from .pyedit import (REGION_BEGIN, alternatives, choice_sites, mutate_choice, mutate_number,
+                     mutate_region, numeric_sites)
 from .textdiff import file_diff, tree_diff
 
 _AST_LOCK = threading.Lock()
@@ -37,6 +38,18 @@ def python_files(root: Path, pattern: str = "*.py") -> dict[str, str]:
         except UnicodeDecodeError:
             continue
     return out
+
+
+def site_count(op: str, text: str, alts: dict[str, list]) -> int:
+    """How many places in ``text`` the operator could change (0: none)."""
+    try:
+        if op == "number":
+            return len(numeric_sites(text))
+        if op == "choice":
+            return len(choice_sites(text, alts))
+        return 1 if REGION_BEGIN.search(text) else 0
+    except SyntaxError:
+        return 0
 
 
 class MutationProposer(Proposer):
@@ -70,7 +83,11 @@ class MutationProposer(Proposer):
                 if prop is not None:
                     return prop
                 continue
-            path = rng.choice(sorted(files))
+            weights = {p: w for p in sorted(files) if (w := site_count(op, files[p], alts))}
+            if not weights:
+                continue
+            # Files weighted by their sites: every site is equally likely, wherever it is.
+            path = rng.choices(list(weights), weights=list(weights.values()))[0]
             text = files[path]
             try:
                 result = {"number": lambda: mutate_number(text, rng),
