@@ -295,13 +295,18 @@ def test_materialize_any_depth_without_a_git_process_per_call(seeded, make_diff,
     calls = []
     real = a.git.git
     monkeypatch.setattr(a.git, "git", lambda *args, **kw: calls.append(args[0]) or real(*args, **kw))
-    readers = set()
-    for agent_id in (cur, "000002", "000016"):
+    for agent_id in (cur, "000002", "000016"):  # loose objects: read directly
         dest = a.materialize(agent_id, tmp_path / f"m{agent_id}")
         assert read_tree(dest) == expected[agent_id]
-        readers.add(a.git._objects.pid)
     assert read_tree(a.materialize(s, tmp_path / "mseed")) == SEED_FILES
-    assert calls == [] and len(readers) == 1 and None not in readers  # one cat-file, kept
+    assert calls == [] and a.git._objects.pid is None
+    real("repack", "-adq")  # packed objects: through the one cat-file reader, kept
+    readers = set()
+    for agent_id in (cur, "000002", "000016"):
+        dest = a.materialize(agent_id, tmp_path / f"p{agent_id}")
+        assert read_tree(dest) == expected[agent_id]
+        readers.add(a.git._objects.pid)
+    assert calls == [] and len(readers) == 1 and None not in readers
 
 
 def test_diff_against_parent_and_other(seeded, make_diff):

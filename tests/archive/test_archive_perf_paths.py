@@ -76,6 +76,13 @@ def blob(store: GitStore, data: bytes) -> str:
     return store.git("hash-object", "-w", "--stdin", input=data).decode().strip()
 
 
+def pack(store: GitStore, everything: bool = True) -> None:
+    """Move the referenced objects into a pack: then only the cat-file reader serves them."""
+    store.git("repack", "-adq" if everything else "-dq")
+    assert not any(len(d.name) == 2 and any(d.iterdir()) for d in (store.path / "objects").iterdir()
+                   if d.is_dir())
+
+
 # -- materialise -------------------------------------------------------------------
 def test_materialize_writes_what_git_archive_writes(store, tmp_path):
     """Nested dirs, more entries than one request chunk, a file bigger than a pipe,
@@ -89,10 +96,15 @@ def test_materialize_writes_what_git_archive_writes(store, tmp_path):
     os.symlink("tools/util.py", src / "util_link.py")
     os.symlink("../../README.md", src / "many" / "d1" / "readme")
     commit, _ = store.commit_directory(src, "seed")
-    ours = snapshot(store.materialize(commit, tmp_path / "ours"))
+    ours = snapshot(store.materialize(commit, tmp_path / "ours"))  # loose objects, read directly
+    assert store._objects.pid is None  # no git process was needed
     assert ours == snapshot(git_archive_tree(store, commit, tmp_path / "ref"))
     assert len([v for v in ours.values() if v[0] == "file"]) == len(files)
     assert ours["main.py"][2] and not ours["README.md"][2] and ours["many/d3/f003.py"][2]
+    store.set_ref("000001", commit)
+    pack(store)
+    assert snapshot(store.materialize(commit, tmp_path / "packed")) == ours  # through cat-file
+    assert store._objects.pid is not None
 
 
 @pytest.mark.parametrize("name", [b"..", b".", b"a/../../x", b"/etc/x", b""])
@@ -154,8 +166,22 @@ def wait_gone(pid: int) -> bool:
     return False
 
 
+def test_a_damaged_object_is_refused_not_written(store, tmp_path):
+    """git serves a loose object whose content is not what its id names; we refuse it."""
+    commit, _ = store.commit_directory(write_tree(tmp_path / "src", SEED_FILES), "seed")
+    readme = store.git("rev-parse", f"{commit}:README.md").decode().strip()
+    other = blob(store, b"not the readme\n")
+    path = store.path / "objects" / readme[:2] / readme[2:]
+    os.chmod(path, 0o644)
+    path.write_bytes((store.path / "objects" / other[:2] / other[2:]).read_bytes())
+    with pytest.raises(GitError, match=f"object {readme} .* is damaged"):
+        store.materialize(commit, tmp_path / "out")
+    assert not (tmp_path / "out" / "README.md").exists()
+
+
 def test_a_dead_reader_is_restarted(seeded, tmp_path):
     a, s = seeded
+    pack(a.git)
     a.materialize(s, tmp_path / "one")
     pid = a.git._objects.pid
     os.kill(pid, signal.SIGKILL)
@@ -163,12 +189,17 @@ def test_a_dead_reader_is_restarted(seeded, tmp_path):
     assert a.git._objects.pid not in (None, pid)
 
 
-def test_the_reader_sees_agents_added_after_it_started(seeded, make_diff, tmp_path):
+def test_the_reader_sees_objects_packed_after_it_started(seeded, make_diff, tmp_path):
     a, s = seeded
+    pack(a.git)
     assert read_tree(a.materialize(s, tmp_path / "seed")) == SEED_FILES
+    pid = a.git._objects.pid
     new = edit(SEED_FILES, "main.py", "print('child')\n")
     child = a.add_child(s, make_diff(SEED_FILES, new), summary="c", proposer="t").agent_id
-    assert read_tree(a.materialize(child, tmp_path / "child")) == new
+    assert read_tree(a.materialize(child, tmp_path / "loose")) == new
+    pack(a.git, everything=False)  # a second pack, made after the reader started
+    assert read_tree(a.materialize(child, tmp_path / "packed")) == new
+    assert a.git._objects.pid == pid
 
 
 def test_threads_share_one_reader(seeded, make_diff, tmp_path):
@@ -178,6 +209,7 @@ def test_threads_share_one_reader(seeded, make_diff, tmp_path):
         new = edit(files, "tools/util.py", f"V = {i}\n")
         cur = a.add_child(cur, make_diff(files, new), summary=str(i), proposer="t").agent_id
         expected[cur], files = new, new
+    pack(a.git)
     errors, pids = [], set()
 
     def work(k: int) -> None:
@@ -199,6 +231,7 @@ def test_threads_share_one_reader(seeded, make_diff, tmp_path):
 def test_closing_or_dropping_the_store_stops_its_reader(tmp_path, seed_dir):
     a = Archive.create(tmp_path / "arc")
     s = a.add_seed(seed_dir)
+    pack(a.git)
     a.materialize(s, tmp_path / "one")
     pid = a.git._objects.pid
     a.close()
@@ -214,6 +247,7 @@ def test_closing_or_dropping_the_store_stops_its_reader(tmp_path, seed_dir):
 
 def test_a_forked_child_starts_its_own_reader(seeded, tmp_path):
     a, s = seeded
+    pack(a.git)
     a.materialize(s, tmp_path / "parent1")
     pid = a.git._objects.pid
     child = os.fork()
@@ -443,3 +477,14 @@ def test_a_later_version_1_archive_with_the_job_column_migrates_too(tmp_path):
         assert [p["job"] for p in a.proposals()] == [None]
     with Archive.open(path) as a:  # a second open finds nothing to do
         assert a.schema_version == 2 and totals(a) == want
+
+
+def test_the_reader_answers_many_and_long_names_in_order(store, tmp_path):
+    """More names than one chunk, some long (rev:path syntax) and some missing."""
+    files = {f"d/f{i:04d}.txt": f"{i}\n" for i in range(700)}
+    commit, _ = store.commit_directory(write_tree(tmp_path / "src", files), "seed")
+    names = [f"{commit}:d/f{i:04d}.txt" for i in range(700)]
+    names = [n if i % 50 else f"{commit}:{'x' * 900}{i}" for i, n in enumerate(names)]
+    got = store.read_objects(names)
+    for i, obj in enumerate(got):
+        assert obj is None if i % 50 == 0 else obj[1:] == ("blob", f"{i}\n".encode())
