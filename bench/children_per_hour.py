@@ -17,7 +17,10 @@ A run whose agents were not all evaluated (a failed agent) stops the script.
 
 Printed per configuration: children/hour over the loop (the run's own clock,
 after the executor is connected) and over the whole command (interpreter,
-imports, `ray.init`), and how long the Ray cluster took to start.
+imports, `ray.init`), the median time of one stage where it ran (the
+``stage_seconds`` each evaluation records), and how long the Ray cluster took
+to start. With ``--repeat N`` the configurations take turns, N rounds, and the
+medians are shown.
 """
 
 from __future__ import annotations
@@ -57,10 +60,11 @@ def one_run(archive: Path, suite: str, children: int, workers: int, env: dict,
     with Archive.open(archive, readonly=True) as a:  # a figure only counts evaluated children
         failed = a.query("SELECT id, reason FROM agents WHERE status='failed'")
         evaluated = a.query("SELECT COUNT(DISTINCT agent) FROM evaluations")[0][0]
+        stage_s = [float(t) for (t,) in a.query("SELECT text FROM artifacts WHERE name='stage_seconds'")]
     if failed or evaluated != summary["children"] + 1:
         raise SystemExit(f"{archive}: {evaluated} agents evaluated, failed: {failed}")
     return {"children": summary["children"], "loop_s": summary["seconds"], "wall_s": wall,
-            "best": summary["best_score"]}
+            "stage_s": statistics.median(stage_s)}
 
 
 def run_config(name: str, suite: str, children: int, tmp: Path) -> dict:
@@ -99,16 +103,23 @@ def main() -> None:
     print(f"suite {a.suite}, {children} children per run, mutation proposer, --unsafe, "
           f"median of {a.repeat} run(s)", flush=True)
     print(f"{'config':<10}{'workers':>8}{'children/h (loop)':>19}{'children/h (wall)':>19}"
-          f"{'loop s':>9}{'wall s':>9}{'cluster start s':>17}", flush=True)
+          f"{'loop s':>9}{'wall s':>9}{'stage s':>9}{'cluster start s':>17}", flush=True)
     with tempfile.TemporaryDirectory(prefix="dgm-bench-ray-") as tmp:
-        for name in a.configs.split(","):
-            runs = [run_config(name.strip(), a.suite, children, Path(tmp) / str(i)) for i in range(a.repeat)]
-            r = {k: statistics.median(x[k] for x in runs) for k in ("children", "loop_s", "wall_s", "cluster_s")}
+        names = [n.strip() for n in a.configs.split(",")]
+        runs: dict[str, list[dict]] = {n: [] for n in names}
+        for i in range(a.repeat):  # round robin: a busy spell on the machine hits every config
+            for name in names:
+                runs[name].append(run_config(name, a.suite, children, Path(tmp) / str(i)))
+                if a.repeat > 1:
+                    print(f"  {name} run {i + 1}: loop {runs[name][-1]['loop_s']:.1f} s", flush=True)
+        for name in names:
+            r = {k: statistics.median(x[k] for x in runs[name])
+                 for k in ("children", "loop_s", "wall_s", "cluster_s", "stage_s")}
             per_loop = 3600 * r["children"] / r["loop_s"]
             per_wall = 3600 * r["children"] / r["wall_s"]
             start = f"{r['cluster_s']:.1f}" if r["cluster_s"] else "-"
             print(f"{name:<10}{name.split('-')[1]:>8}{per_loop:>19,.0f}{per_wall:>19,.0f}"
-                  f"{r['loop_s']:>9.1f}{r['wall_s']:>9.1f}{start:>17}", flush=True)
+                  f"{r['loop_s']:>9.1f}{r['wall_s']:>9.1f}{r['stage_s']:>9.2f}{start:>17}", flush=True)
 
 
 if __name__ == "__main__":
