@@ -6,7 +6,8 @@
    copied, then every ancestor's ``model_patch.diff`` applied in order with
    ``patch -p1`` (one process per patch, run locally here, not through
    ``docker exec`` as DGM does, which only favours the chain). Both trees are
-   compared file by file at every depth.
+   compared file by file at every depth. "Writing alone" writes the same files
+   from memory: the part of any materialisation that is the filesystem's.
 2. ``add_child`` latency (median, p90) at 1k and 10k agents. The archive grows
    through the real ``add_child`` (threads share one Archive), so git and SQLite
    hold what a run would leave: one commit per agent, loose objects and refs.
@@ -185,7 +186,18 @@ def scratch_dirs(work: Path) -> list[tuple[str, Path]]:
 
 def compare(a: Archive, agent: str, depth: int, chain: list[str], seed_dir: Path, patches: Path,
             base: Path, where: str, expected: dict[str, str]) -> dict:
-    n = {"ours": 0, "chain": 0}
+    n = {"ours": 0, "chain": 0, "floor": 0}
+    blobs = {rel.encode(): text.encode() for rel, text in expected.items()}
+
+    def floor():  # only writing the files, from memory: what any way of materialising pays
+        n["floor"] += 1
+        root = os.fsencode(base / f"floor-{depth}-{n['floor']}")
+        for rel, data in blobs.items():
+            path = root + b"/" + rel
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, data)
+            os.close(fd)
 
     def ours():
         n["ours"] += 1
@@ -200,15 +212,19 @@ def compare(a: Archive, agent: str, depth: int, chain: list[str], seed_dir: Path
                            cwd=dest, check=True)
 
     w_ours, c_ours = timed(ours, 15)
+    w_floor, c_floor = timed(floor, 15)
     w_chain, c_chain = timed(patch_chain, 3 if depth >= 1000 else 5)
     same = read_tree(base / f"ours-{depth}-1") == read_tree(base / f"chain-{depth}-1") == expected
-    for d in list(base.glob(f"ours-{depth}-*")) + list(base.glob(f"chain-{depth}-*")):
+    for d in [*base.glob(f"ours-{depth}-*"), *base.glob(f"chain-{depth}-*"),
+              *base.glob(f"floor-{depth}-*")]:
         shutil.rmtree(d)
     row = {"where": where, "depth": depth, "files": len(expected), "ours_ms": 1000 * w_ours, "chain_ms": 1000 * w_chain,
            "ratio": w_chain / w_ours, "ours_cpu_ms": 1000 * c_ours,
-           "chain_cpu_ms": 1000 * c_chain, "cpu_ratio": c_chain / c_ours, "identical": same}
+           "chain_cpu_ms": 1000 * c_chain, "cpu_ratio": c_chain / c_ours, "identical": same,
+           "floor_ms": 1000 * w_floor, "floor_cpu_ms": 1000 * c_floor}
     print(f"  {where:5} depth {depth:>5} ({len(expected)} files): ours {row['ours_ms']:7.1f} ms (cpu {row['ours_cpu_ms']:6.1f})"
           f"   chain {row['chain_ms']:8.1f} ms (cpu {row['chain_cpu_ms']:7.1f})"
+          f"   writing alone {row['floor_ms']:6.1f} ms (cpu {row['floor_cpu_ms']:5.1f})"
           f"   x{row['ratio']:6.1f} (cpu x{row['cpu_ratio']:6.1f})   identical: {same}", flush=True)
     return row
 
@@ -396,12 +412,13 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     if mat:
         print("\n| scratch | depth | files | ours (ms) | DGM patch chain (ms) | chain / ours "
-              "| ours cpu (ms) | chain cpu (ms) | cpu ratio |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| ours cpu (ms) | chain cpu (ms) | cpu ratio | writing alone (ms) | its cpu (ms) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in mat:
             print(f"| {r['where']} | {r['depth']} | {r['files']} | {r['ours_ms']:.1f} | "
                   f"{r['chain_ms']:.1f} | {r['ratio']:.1f}x | {r['ours_cpu_ms']:.1f} | "
-                  f"{r['chain_cpu_ms']:.1f} | {r['cpu_ratio']:.1f}x |")
+                  f"{r['chain_cpu_ms']:.1f} | {r['cpu_ratio']:.1f}x | {r['floor_ms']:.1f} | "
+                  f"{r['floor_cpu_ms']:.1f} |")
     if add:
         print("\n| agents | add_child median (ms) | p90 (ms) | cpu median (ms) |")
         print("|---:|---:|---:|---:|")

@@ -8,8 +8,8 @@ it), and stopped by ``close`` or, failing that, when its owner is garbage
 collected.
 
 The archive keeps its objects loose (``gc.auto = 0``), and git spends about
-45 us on each loose object it serves; ``read_loose`` reads one directly in
-about a third of that, and leaves everything else (packed objects, names that
+45 us of CPU on each loose object it serves; ``read_loose`` reads one directly
+in under half of that, and leaves everything else (packed objects, names that
 are not ids, damage) to git. Every object is checked against its id, since
 git itself hands out a damaged loose object as it finds it.
 """
@@ -31,13 +31,11 @@ from pathlib import Path
 CHUNK = 256
 CHUNK_BYTES = 32 * 1024
 _NAME = re.compile(r"\S+\Z")
+OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256, as git spells them
 
 
 class CatFileDied(Exception):
     """The cat-file process went away (or answered garbage) mid-exchange."""
-
-
-OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def read_loose(objects: str, oid: str) -> tuple[str, str, bytes] | None:

@@ -253,15 +253,16 @@ class GitStore:
     def materialize(self, commit: str, dest: Path) -> Path:
         """Write the commit's files into ``dest``: flat in depth, no process per call.
 
-        The tree is read level by level (read_objects: loose objects directly,
-        others from the store's long-lived ``git cat-file --batch``; a process
-        start cost more than the rest of a 40-file agent,
-        docs/benchmarks/archive.md). Safety: a name
-        that is empty, ``.``, ``..`` or holds a ``/`` is refused; a symlink
-        must resolve inside ``dest`` (checked on its text, then on the written
-        tree, so a chain of links cannot leave it either); files are opened
-        with ``O_NOFOLLOW`` and directories must be real directories, so
-        nothing already in ``dest`` is written through; executable bits kept.
+        The tree is read level by level through ``read_objects`` (loose objects
+        directly, the rest from the store's long-lived ``git cat-file
+        --batch``): starting a git process cost more than all the rest for a
+        40-file agent (docs/benchmarks/archive.md). Safety: a name that is
+        empty, ``.`` or ``..``, or holds a ``/``, is refused; a symlink must
+        resolve inside ``dest`` (its text is checked before it is written, and
+        every link is resolved on the written tree, so a chain of links cannot
+        lead out either); files are opened with ``O_NOFOLLOW`` and existing
+        directories must be real ones, so nothing already in ``dest`` is
+        written through; executable bits are kept.
         """
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
