@@ -172,8 +172,11 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
     status = "interrupted"
     try:
         loop.run()
-        status = "finished" if loop.children >= cfg.children or not loop.stopping else "stopped"
-        if gateway is not None and gateway.budget_exhausted and loop.children < cfg.children:
+        unfinished = archive.query("SELECT COUNT(*) FROM agents WHERE status IN "
+                                   "('proposed', 'evaluating')")[0][0]
+        done = loop.children >= cfg.children and not unfinished
+        status = "finished" if done or not loop.stopping else "stopped"
+        if not done and gateway is not None and gateway.budget_exhausted:
             status = "budget-spent"
     finally:
         archive.save_run(run_id, status=status, finished=time.time() if status == "finished" else None)

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from conftest import REPO, SEED_AGENT
+from icl_helpers import REPO, SEED_AGENT
 from dgm.agents import load_manifest
 
 HARNESS = REPO / "evaluators" / "icl" / "harness"

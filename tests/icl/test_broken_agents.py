@@ -6,7 +6,7 @@ backends land) with the fast centroid agent, broken in one way each.
 
 import pytest
 
-from conftest import CENTROID_AGENT, SMALL_STAGE, copy_agent
+from icl_helpers import CENTROID_AGENT, SMALL_STAGE, copy_agent
 
 
 @pytest.fixture

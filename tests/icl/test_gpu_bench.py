@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO
+from icl_helpers import REPO
 
 BENCH = REPO / "bench" / "gpu_icl.sh"
 

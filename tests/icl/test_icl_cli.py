@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from conftest import CENTROID_AGENT
+from icl_helpers import CENTROID_AGENT
 from dgm.commands.suite import app
 
 
@@ -57,7 +57,7 @@ def test_missing_pool_is_one_line_naming_the_package(tmp_path, monkeypatch):
 
 
 def test_suite_check_fails_early(tmp_path, monkeypatch):
-    from conftest import load_suite
+    from icl_helpers import load_suite
     from icl_host.pools import MissingPool
     suite = load_suite("icl")
     suite.check()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import SEED_AGENT, copy_agent
+from icl_helpers import SEED_AGENT, copy_agent
 
 pytestmark = pytest.mark.slow
 

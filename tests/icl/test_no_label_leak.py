@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from conftest import CENTROID_AGENT, SMALL_STAGE
+from icl_helpers import CENTROID_AGENT, SMALL_STAGE
 from dgm.sandbox.base import Sandbox
 from icl_harness.taskgen import Tasks
 from icl_host import episodes

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import SEED_AGENT
+from icl_helpers import SEED_AGENT
 from icl_host.pools import MissingPool, load_pool
 
 pytestmark = pytest.mark.slow
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def first(request, icl_cache, sandbox, tmp_path_factory):
     """Stage 0 of the real suite.toml, training stored in the (session) checkpoint cache."""
-    from conftest import scorer
+    from icl_helpers import scorer
     from dgm.suites import EvalContext, load_spec
     suite = scorer.IclSuite(load_spec("icl"), cache_dir=icl_cache, reuse_checkpoints=True)
     ctx = EvalContext(sandbox=sandbox, workdir=tmp_path_factory.mktemp("seed"), seed=0)
@@ -56,7 +56,7 @@ def test_later_stage_reuses_the_checkpoint_on_every_pool(first, make_suite, make
         pools = ["digits_heldout", "fashion_mnist_test", "wine", "iris", "breast_cancer"]
     except MissingPool:
         pools = ["digits_heldout", "wine", "iris", "breast_cancer"]
-    from conftest import load_spec
+    from icl_helpers import load_spec
     smoke = load_spec("icl").stages[0].params
     train_args = {k: smoke[k] for k in ("train_pool", "steps", "tier", "threads")}
     suite = make_suite(dict(train_args, pools=pools, tasks=10), reuse=True)

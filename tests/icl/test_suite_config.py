@@ -1,6 +1,6 @@
 """The real suite.toml: stages and the GPU tier are valid and fit the design's budgets."""
 
-from conftest import load_spec, scorer
+from icl_helpers import load_spec, scorer
 from icl_host.params import parse_params
 
 TRAIN_KEYS = ("train_pool", "steps", "seconds", "tier", "threads")
