@@ -39,6 +39,18 @@ class ModelConfig(BaseModel):
     timeout_s: float = 120.0
 
 
+class RayConfig(BaseModel):
+    """Resources each evaluation asks of a Ray cluster (``[run.ray]``; see docs/ray.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    num_cpus: Optional[float] = Field(None, gt=0)
+    num_gpus: Optional[float] = Field(None, ge=0)
+    memory_mb: Optional[int] = Field(None, gt=0)
+    max_retries: Optional[int] = Field(None, ge=0)
+    scheduling: Optional[Literal["SPREAD", "DEFAULT"]] = None
+    local_object_store_mb: Optional[int] = Field(None, gt=0)
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +72,7 @@ class RunConfig(BaseModel):
     max_stages: Optional[int] = Field(None, ge=1)
     executor: Literal["local", "ray"] = "local"
     ray_address: Optional[str] = None
+    ray: RayConfig = Field(default_factory=RayConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS); nothing else from the
     # host's environment ever reaches a sandbox.
