@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Mapping, Sequence
 
 from .base import Limits, Mount, RunResult, Sandbox, cap_output

@@ -13,7 +13,7 @@ from dgm import db as dbmod
 from dgm.archive import Archive, format_id
 from dgm.errors import NotAnArchive, UnknownAgent
 
-from archive_helpers import SEED_FILES, TaskResult, edit, read_tree, write_tree
+from archive_helpers import SEED_FILES, TaskResult, edit, read_tree
 
 
 def git(archive, *args):

@@ -9,7 +9,7 @@ import pytest
 
 from dgm.archive import Archive
 
-from loop_helpers import DGM, ROOT, run_dgm, toy_args
+from loop_helpers import ROOT, run_dgm, toy_args
 
 
 @pytest.mark.slow

@@ -1,7 +1,6 @@
 """``dgm run`` end to end on the fast toy suite, and its bad-input errors."""
 
 import json
-import sqlite3
 
 import pytest
 
