@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, validation_error
 
 REQUIRED_COMMANDS = {"metalearning": ("meta-train", "predict"), "coding": ("solve",)}
 
@@ -44,9 +44,7 @@ def parse_manifest(text: str, where: str = "agent.toml") -> AgentManifest:
     try:
         return AgentManifest.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{where}: {key}: {first['msg']}") from None
+        raise validation_error(exc, where) from None
 
 
 def load_manifest(agent_dir: Path) -> AgentManifest:

@@ -14,7 +14,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, validation_error
 
 PROPOSERS = ("mutation", "llm", "self")
 STRATEGIES = ("dgm", "score", "greedy", "random", "hgm", "weighted")
@@ -90,13 +90,11 @@ class RunConfig(BaseModel):
         return self
 
 
-def _explain(exc: ValidationError, where: str) -> str:
-    e = exc.errors()[0]
-    key = ".".join(str(p) for p in e["loc"] if not isinstance(p, int)) or "(top level)"
-    msg = e["msg"]
-    if e["type"] == "extra_forbidden":
-        msg = f"unknown key; allowed keys: {', '.join(RunConfig.model_fields)}"
-    return f"{where}: {key}: {msg}"
+def _explain(exc: ValidationError, where: str) -> ConfigError:
+    if exc.errors()[0]["type"] == "extra_forbidden":  # name what is allowed instead
+        key = validation_error(exc, where).args[0].rsplit(":", 1)[0]
+        return ConfigError(f"{key}: unknown key; allowed keys: {', '.join(RunConfig.model_fields)}")
+    return validation_error(exc, where)
 
 
 def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -121,4 +119,4 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, where)) from None
+        raise _explain(exc, where) from None

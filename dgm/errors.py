@@ -19,3 +19,10 @@ class UnknownAgent(DgmError):
 
 class ConfigError(DgmError):
     """An invalid dgm.toml, suite.toml or agent.toml, or a bad flag."""
+
+
+def validation_error(exc, where: str, top: str = "(top level)") -> ConfigError:
+    """One line for a pydantic ValidationError: ``where: key: message`` of its first error."""
+    first = exc.errors()[0]
+    key = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or top
+    return ConfigError(f"{where}: {key}: {first['msg']}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError
+from .errors import validation_error
 from .pricing import DEFAULT_PRICES, Price, find_price
 
 
@@ -71,6 +71,4 @@ class GatewayConfig(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            raise ConfigError(f"run.model: {key}: {first['msg']}") from None
+            raise validation_error(exc, "run.model") from None

@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, validation_error
 from .sandbox.base import Limits, Mount, Sandbox
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -144,9 +144,7 @@ def load_spec(name_or_path: str) -> SuiteSpec:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{d / 'suite.toml'}: not valid TOML: {exc}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{d / 'suite.toml'}: {key}: {first['msg']}") from None
+        raise validation_error(exc, str(d / "suite.toml")) from None
     spec.path = d
     return spec
 

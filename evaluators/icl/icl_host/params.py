@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dgm.errors import ConfigError
+from dgm.errors import validation_error
 
 from .pools import POOLS, TRAIN_POOLS
 
@@ -57,6 +57,4 @@ def parse_params(raw: dict[str, Any], where: str) -> StageParams:
     try:
         return StageParams.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "params"
-        raise ConfigError(f"{where}: {key}: {first['msg']}") from None
+        raise validation_error(exc, where, top="params") from None
