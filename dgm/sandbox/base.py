@@ -51,10 +51,11 @@ class RunResult:
     image_digest: str | None = None
     backend: str = ""
     reason: str = ""  # human-readable cause when it did not exit 0
+    over_quota: bool = False  # what it left in a writable mount passed the quota (not all copied back)
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out and not self.oom_killed
+        return self.exit_code == 0 and not self.timed_out and not self.oom_killed and not self.over_quota
 
 
 def cap_output(data: bytes, limit: int = OUTPUT_CAP) -> str:

@@ -232,9 +232,10 @@ class BwrapSandbox(Sandbox):
             cg = Cgroups.create(limits)
             args = self.argv(argv, mounts, slots, limits, wd, uid, fd)
             result = self._execute(args, full_env, limits, cg, () if fd is None else (fd,))
-            for m in mounts:
-                if m.writable:
-                    slots[m.target].drain(m.source)
+            quota = [why for m in mounts if m.writable and (why := slots[m.target].drain(m.source))]
+            if quota:
+                result.over_quota = True
+                result.reason = "; ".join(filter(None, [result.reason, *quota]))
             if mounts and not all(s.quota for s in slots.values()):
                 result.reason = (result.reason + "; " if result.reason else "") + "scratch quota not enforced (not root)"
             return result

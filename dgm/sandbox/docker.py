@@ -205,9 +205,7 @@ class DockerSandbox(Sandbox):
             code, timed_out, oom, seconds = run_in_box(self.client, box, argv, full_env, wd,
                                                        limits.seconds, out, err)
             kill_box(self.client, box)  # a no-op unless the box is somehow still running
-            for m in mounts:
-                if m.writable:
-                    box.slots[m.target].drain(m.source)
+            quota = [why for m in mounts if m.writable and (why := box.slots[m.target].drain(m.source))]
         finally:
             if self.pool_size and not timed_out and not self._closed:
                 self._submit(remove_box, self.client, box)
@@ -217,10 +215,10 @@ class DockerSandbox(Sandbox):
             # the call would slow the call itself down.
             self._refill(spec)
         notes = [] if all(s.quota for s in box.slots.values()) else ["scratch quota not enforced (not root)"]
-        reason = "; ".join(filter(None, [describe_exit(code, timed_out, oom, limits.seconds), *notes]))
+        reason = "; ".join(filter(None, [describe_exit(code, timed_out, oom, limits.seconds), *quota, *notes]))
         return RunResult(code, out.text(), err.text(), timed_out=timed_out, oom_killed=oom,
                          seconds=seconds, image_digest=self._digests[image], backend=self.name,
-                         reason=reason)
+                         reason=reason, over_quota=bool(quota))
 
 
 def leftover_containers(client=None, mine_only: bool = False) -> list:

@@ -7,7 +7,10 @@ in before the command and mirrored back after every process in the sandbox is
 dead, so the engine's directory changes only through this copy, which keeps
 regular files, directories and symlinks (as links, never followed), drops
 fifos, sockets and devices, strips setuid/setgid/sticky bits and, on the way
-back, group and world write bits.
+back, group and world write bits. The copy back counts every regular file at
+its apparent size (a sparse file costs a tmpfs nothing but a reader pays its
+full length) against the slot's quota; files past it are not copied and the
+run is marked over quota.
 
 Mounting a tmpfs needs root; without it a slot is a plain temporary directory
 (no quota) and :attr:`Slot.quota` is False, which the backends report.
@@ -21,6 +24,8 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+
+from .readback import file_cost
 
 _MS_NOSUID, _MS_NODEV = 2, 4
 _MNT_DETACH = 2
@@ -55,15 +60,19 @@ def _remove(path: str, st: os.stat_result) -> None:
         os.unlink(path)
 
 
-def mirror(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int = 0o777) -> None:
+def mirror(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int = 0o777,
+           budget: int | None = None) -> int:
     """Make the directory ``dst`` hold what ``src`` holds (see module doc), rewriting only what differs.
 
     A regular file is kept when type, size, mtime and mode match. Permission
     bits are kept under ``mask``; setuid, setgid and sticky bits never are.
     Links are never followed, on either side. Iterative, so a hostile, very
-    deep tree cannot exhaust Python's recursion.
+    deep tree cannot exhaust Python's recursion. With ``budget`` (bytes),
+    regular files are counted at their apparent size and those that would
+    pass it are left out; returns the bytes left out (0 when all fit).
     """
     chown = owner is not None and os.geteuid() == 0
+    left, dropped = budget, 0
     stack = [(str(src), str(dst))]
     while stack:
         s_dir, d_dir = stack.pop()
@@ -98,12 +107,20 @@ def mirror(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int
                     _remove(d, old)
                 os.symlink(target, d)
             elif stat.S_ISREG(st.st_mode):
+                cost = file_cost(st)
+                if left is not None:
+                    if cost > left:
+                        dropped += cost
+                        if old is not None:
+                            _remove(d, old)
+                        continue
+                    left -= cost
                 if (old is not None and stat.S_ISREG(old.st_mode) and old.st_size == st.st_size
                         and old.st_mtime_ns == st.st_mtime_ns and stat.S_IMODE(old.st_mode) == mode):
                     continue
                 if old is not None:
                     _remove(d, old)
-                shutil.copyfile(e.path, d, follow_symlinks=False)
+                _copy_regular(e.path, d, st.st_size)
                 os.chmod(d, mode)
                 os.utime(d, ns=(st.st_atime_ns, st.st_mtime_ns))
             else:  # fifo, socket, device: never copied
@@ -112,13 +129,33 @@ def mirror(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int
                 continue
             if chown:
                 os.lchown(d, *owner)
+    return dropped
+
+
+def _copy_regular(src: str, dst: str, size: int) -> None:
+    """Copy at most ``size`` bytes (what was counted) from ``src`` to a new ``dst``; no links."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            left = size
+            while left > 0:
+                data = os.read(fd, min(left, 1 << 20))
+                if not data:
+                    break
+                os.write(out, data)
+                left -= len(data)
+        finally:
+            os.close(out)
+    finally:
+        os.close(fd)
 
 
 class Slot:
     """A quota'd host directory standing in for one writable mount."""
 
     def __init__(self, size_mb: int, owner: tuple[int, int]) -> None:
-        self.owner = owner
+        self.owner, self.size_mb = owner, size_mb
         self.path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self.quota = _mount_tmpfs(self.path, size_mb, *owner)
         if not self.quota and os.geteuid() == 0:
@@ -130,13 +167,20 @@ class Slot:
         """Copy ``source``'s contents in, owned by the sandbox user."""
         mirror(source, self.path, self.owner)
 
-    def drain(self, dest: Path) -> None:
+    def drain(self, dest: Path) -> str:
         """Mirror the slot into ``dest`` (deletions included); call only when the sandbox is dead.
 
         Files the command did not touch are left alone. No group- or
-        world-writable file lands in the engine's directories.
+        world-writable file lands in the engine's directories. Returns why
+        the run is over its quota ("" when it is not): files counted at their
+        apparent size past ``size_mb`` are left out.
         """
-        mirror(self.path, dest, (os.geteuid(), os.getegid()) if os.geteuid() == 0 else None, mask=0o755)
+        dropped = mirror(self.path, dest, (os.geteuid(), os.getegid()) if os.geteuid() == 0 else None,
+                         mask=0o755, budget=self.size_mb << 20)
+        if not dropped:
+            return ""
+        return (f"over the {self.size_mb} MiB scratch quota: {dropped} bytes not copied back "
+                "(files count at their apparent size, sparse ones too)")
 
     def close(self) -> None:
         if self.quota:

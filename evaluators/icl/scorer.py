@@ -130,16 +130,17 @@ class IclSuite(Suite):
         scratch = ctx.workdir / f"icl-{label}"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
-        pools.write_train_pool(p.train_pool, scratch / "train_pool.npz")
         limits = self.spec.limits.to_limits(gpus=1 if ctx.device.startswith("cuda") else 0,
                                             **({"memory_mb": p.memory_mb} if p.memory_mb else {}))
         runner = AgentRunner(ctx.sandbox, ctx.image or self.spec.image, agent_dir, manifest.commands,
                              scratch, limits, self.env(p, ctx), list(getattr(ctx, "mounts", [])))
+        # Host files go to the runner's fresh inputs dir (read-only at /inputs), never into scratch.
+        pools.write_train_pool(p.train_pool, runner.inputs / "train_pool.npz")
         common = ["--device", ctx.device, "--threads", str(p.threads), "--tier", p.tier]
         budget = (["--steps", str(p.steps)] if p.steps else []) + \
                  (["--seconds", f"{p.seconds:g}"] if p.seconds else [])
         ctx.log(f"icl {label}: meta-training {agent_dir.name} ({' '.join(budget)}, seed {ctx.seed})")
-        mt = runner.meta_train(["--train-pool", "/scratch/train_pool.npz", "--checkpoint",
+        mt = runner.meta_train(["--train-pool", "/inputs/train_pool.npz", "--checkpoint",
                                 "/scratch/checkpoint", "--seed", str(ctx.seed), "--stats",
                                 "/scratch/train_stats.json"] + common + budget,
                                p.meta_train_timeout, p.max_checkpoint_mb,
@@ -148,10 +149,10 @@ class IclSuite(Suite):
         if not mt.ok:
             return self._failed(plan, mt.reason, arts, mt.image_digest, mt.seconds)
         groups = plan.predict_groups
-        save_episodes(scratch / "episodes.npz",
+        save_episodes(runner.inputs / "episodes.npz",
                       [{"cx": g.tasks.cx, "cy": g.tasks.cy, "qx": g.tasks.qx} for g in groups])
         ctx.log(f"icl {label}: predicting {sum(len(g) for g in groups)} episodes")
-        pr = runner.predict(["--episodes", "/scratch/episodes.npz", "--checkpoint", "/scratch/checkpoint",
+        pr = runner.predict(["--episodes", "/inputs/episodes.npz", "--checkpoint", "/scratch/checkpoint",
                              "--out", "/scratch/logits.npz"] + common, p.predict_timeout)
         arts["predict.log"] = pr.log
         secs = mt.seconds + pr.seconds

@@ -27,7 +27,8 @@ class RecordingSandbox(Sandbox):
 
     def run(self, image, command, mounts=(), env=None, limits=None, network=None, workdir="/scratch"):
         seen = {"command": list(command), "env": dict(env or {}), "network": network,
-                "workdir": workdir, "mounts": sorted((m.target, m.writable) for m in mounts)}
+                "workdir": workdir, "mounts": sorted((m.target, m.writable) for m in mounts),
+                "sources": {m.target: m.source for m in mounts}}
         for m in mounts:
             files = {}
             for root, _dirs, names in os.walk(m.source):
@@ -67,21 +68,22 @@ def test_query_labels_never_reach_the_sandbox(make_suite, make_ctx, sandbox, mon
     assert len(calls_a) == len(calls_b) == 2  # meta-train, predict
     for a, b in zip(calls_a, calls_b):
         # the scratch dir's host path differs between the two runs; compare what the agent sees
-        assert a["mounts"] == b["mounts"] == [("/agent", False), ("/harness", False), ("/scratch", True)]
+        assert a["mounts"] == b["mounts"] == [("/agent", False), ("/harness", False), ("/inputs", False),
+                                              ("/scratch", True)]
         assert a["command"] == b["command"] and a["env"] == b["env"] and a["network"] is None
-        for target in ("/agent", "/harness", "/scratch"):
+        for target in ("/agent", "/harness", "/inputs", "/scratch"):
             assert a[target] == b[target], f"inputs under {target} depend on the query labels"
-    assert "episodes.npz" in calls_a[1]["/scratch"] and "episodes.npz" not in calls_a[0]["/scratch"]
+    assert "episodes.npz" in calls_a[1]["/inputs"] and "episodes.npz" not in calls_a[0]["/inputs"]
 
 
 def test_scratch_holds_only_what_the_contract_names(make_suite, make_ctx, sandbox):
     suite = make_suite(dict(SMALL_STAGE, pools=["wine"]))
     _, calls = _evaluate(suite, sandbox, make_ctx, "c")
-    assert set(calls[0]["/scratch"]) == {"train_pool.npz"}
-    assert set(calls[1]["/scratch"]) - {"train_pool.npz", "train_stats.json", "episodes.npz"} \
-        == {"checkpoint/state.json"}
-    scratch = make_ctx(name="c").workdir / "icl-test0"
-    with np.load(scratch / "episodes.npz", allow_pickle=False) as f:
+    assert set(calls[0]["/scratch"]) == set() and set(calls[0]["/inputs"]) == {"train_pool.npz"}
+    assert set(calls[1]["/inputs"]) == {"train_pool.npz", "episodes.npz"}
+    assert set(calls[1]["/scratch"]) - {"train_stats.json"} == {"checkpoint/state.json"}
+    inputs = calls[1]["sources"]["/inputs"]
+    with np.load(inputs / "episodes.npz", allow_pickle=False) as f:
         assert all(k.split("_")[0] in ("n", "cx", "cy", "qx") for k in f.files)
-    with np.load(scratch / "train_pool.npz", allow_pickle=False) as f:
+    with np.load(inputs / "train_pool.npz", allow_pickle=False) as f:
         assert sorted(f.files) == ["name", "x", "y"] and str(f["name"]) == "digits_train"

@@ -1,10 +1,17 @@
 """Running an agent's two commands in the sandbox, with the suite's mounts, env and limits.
 
 Mounts: the agent read-only at /agent (also the working directory), the
-harness read-only at /harness, the evaluation's scratch directory writable at
+harness read-only at /harness, the host's inputs (train pool, episodes)
+read-only at /inputs, the evaluation's scratch directory writable at
 /scratch. The environment is an allow-list. Meta-training results are cached
 by (agent content, training arguments), so a later stage that trains the same
 way reuses the checkpoint instead of training again.
+
+Everything the agent leaves in /scratch is read through
+:mod:`dgm.sandbox.readback` (no links followed, regular files only, sizes
+capped); the host writes its own files only into the inputs directory, which
+the agent can never write, and copies checkpoints into and out of the cache
+as plain files and directories only.
 """
 
 from __future__ import annotations
@@ -17,32 +24,39 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dgm.sandbox import readback
 from dgm.sandbox.base import Limits, Mount, RunResult, Sandbox
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 SKIP_PARTS = {".git", "__pycache__"}
 KEEP_CHECKPOINTS = 32
 LOG_TAIL = 4000
+STATS_BYTES = 65536
+STATS_DEPTH = 8
 
 
 def agent_hash(agent_dir: Path) -> str:
     """A digest of every file of the agent (paths and contents), ignoring caches."""
     h = hashlib.sha256()
-    for p in sorted(agent_dir.rglob("*")):
+    found = []
+    for root, dirs, files in os.walk(agent_dir, followlinks=False):
+        dirs[:] = [d for d in dirs if d not in SKIP_PARTS]
+        for name in files:
+            p = Path(root) / name
+            if p.suffix != ".pyc" and stat.S_ISREG(os.lstat(p).st_mode):
+                found.append(p)
+    for p in sorted(found):
         rel = p.relative_to(agent_dir)
-        if p.is_file() and not SKIP_PARTS & set(rel.parts) and p.suffix != ".pyc":
-            h.update(str(rel).encode() + b"\0" + p.read_bytes() + b"\0")
+        h.update(str(rel).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
 
 
 def dir_bytes(path: Path) -> int:
-    """Bytes of the regular files under ``path``, never following symbolic links."""
-    total = 0
-    for root, _dirs, files in os.walk(path, followlinks=False):
-        for name in files:
-            st = os.lstat(os.path.join(root, name))
-            total += st.st_size if stat.S_ISREG(st.st_mode) else 0
-    return total
+    """Bytes of the regular files under ``path`` at their apparent size, no links followed.
+
+    Raises :class:`readback.Rejected` when ``path`` itself is not a directory (e.g. a link).
+    """
+    return readback.tree_bytes(path.parent, path.name)
 
 
 def tail(text: str, n: int = LOG_TAIL) -> str:
@@ -74,11 +88,14 @@ class AgentRunner:
     """Runs ``meta-train`` and ``predict`` for one evaluation of one agent."""
 
     def __init__(self, sandbox: Sandbox, image: str, agent_dir: Path, commands: dict[str, list[str]],
-                 scratch: Path, limits: Limits, env: dict[str, str], extra_mounts: list[Mount] = ()):
+                 scratch: Path, limits: Limits, env: dict[str, str], extra_mounts: list[Mount] = (),
+                 inputs: Path | None = None):
         self.sandbox, self.image, self.commands = sandbox, image, commands
         self.agent_dir, self.scratch, self.limits, self.env = agent_dir, scratch, limits, env
+        # The host's own files: a fresh directory only the host writes, mounted read-only.
+        self.inputs = inputs or readback.fresh_dir(scratch.parent, f"{scratch.name}-inputs-")
         self.mounts = [Mount(agent_dir, "/agent"), Mount(HARNESS_DIR, "/harness"),
-                       Mount(scratch, "/scratch", writable=True)] + \
+                       Mount(self.inputs, "/inputs"), Mount(scratch, "/scratch", writable=True)] + \
             [Mount(m.source, m.target) for m in extra_mounts]  # the engine's, always read-only
 
     def _run(self, name: str, args: list[str], seconds: float) -> RunResult:
@@ -91,30 +108,36 @@ class AgentRunner:
         ckpt = self.scratch / "checkpoint"
         key = hashlib.sha256((agent_hash(self.agent_dir) + json.dumps(args)).encode()).hexdigest()[:32]
         hit = cache / key if cache else None
-        if hit is not None and (hit / "call.json").is_file():
+        limit = int(max_ckpt_mb * 1e6)
+        if hit is not None and readback.exists(hit, "call.json"):
             try:  # the cache is shared by concurrent evaluations: any trouble is a miss
-                call = Call(**json.loads((hit / "call.json").read_text()))
+                call = Call(**readback.read_json(hit, "call.json", 1 << 20))
                 shutil.rmtree(ckpt, ignore_errors=True)
-                shutil.copytree(hit / "checkpoint", ckpt, symlinks=True)
+                readback.copy_tree(hit, "checkpoint", ckpt, max_bytes=limit)
                 os.utime(hit)
                 call.cached = True
                 return call
-            except (OSError, ValueError, TypeError):
+            except (OSError, ValueError, TypeError, readback.Rejected):
                 shutil.rmtree(ckpt, ignore_errors=True)
         ckpt.mkdir(parents=True, exist_ok=True)
         res = self._run("meta-train", args, seconds)
         log = tail(res.stdout + ("\n--- stderr ---\n" + res.stderr if res.stderr else ""))
         if not res.ok:
             return Call(False, describe(res, "meta-train"), res.seconds, log, res.image_digest)
-        size = dir_bytes(ckpt)
-        if size > max_ckpt_mb * 1e6:
+        try:
+            size = dir_bytes(ckpt)
+            stats = self._stats()
+        except readback.Rejected as exc:
+            return Call(False, f"meta-train output rejected: {exc}", res.seconds, log, res.image_digest)
+        if size > limit:
             return Call(False, f"meta-train wrote a {size / 1e6:.0f} MB checkpoint, more than the "
-                               f"{max_ckpt_mb:g} MB allowed", res.seconds, log, res.image_digest)
-        call = Call(True, "", res.seconds, log, res.image_digest, stats=self._stats())
+                               f"{max_ckpt_mb:g} MB allowed (files count at their apparent size)",
+                        res.seconds, log, res.image_digest)
+        call = Call(True, "", res.seconds, log, res.image_digest, stats=stats)
         if hit is not None:
             try:
-                self._store(hit, ckpt, call)
-            except OSError:
+                self._store(hit, self.scratch, call, limit)
+            except (OSError, readback.Rejected):
                 pass  # another evaluation stored the same key meanwhile, or the disk is full
         return call
 
@@ -125,21 +148,21 @@ class AgentRunner:
                     res.image_digest)
 
     def _stats(self) -> dict:
-        path = self.scratch / "train_stats.json"
-        try:
-            if path.is_file() and not path.is_symlink() and path.stat().st_size < 65536:
-                data = json.loads(path.read_text())
-                return {k: v for k, v in data.items() if isinstance(v, (int, float, str))}
-        except (OSError, ValueError):
-            pass
-        return {}
+        """The scalar entries of train_stats.json; {} if absent; Rejected if hostile (too big, too deep)."""
+        if not readback.exists(self.scratch, "train_stats.json"):
+            return {}
+        data = readback.read_json(self.scratch, "train_stats.json", STATS_BYTES, STATS_DEPTH)
+        if not isinstance(data, dict):
+            return {}
+        return {str(k)[:64]: (v[:200] if isinstance(v, str) else v) for k, v in list(data.items())[:64]
+                if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
 
     @staticmethod
-    def _store(dest: Path, ckpt: Path, call: Call) -> None:
+    def _store(dest: Path, scratch: Path, call: Call, limit: int) -> None:
         tmp = dest.with_name(dest.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(ckpt, tmp / "checkpoint", symlinks=True)
+        tmp.mkdir(parents=True)
+        readback.copy_tree(scratch, "checkpoint", tmp / "checkpoint", max_bytes=limit)
         (tmp / "call.json").write_text(json.dumps({k: v for k, v in call.__dict__.items()
                                                    if k != "cached"}))
         shutil.rmtree(dest, ignore_errors=True)

@@ -8,11 +8,13 @@ every task 0. Logits are masked to the labels present in each context.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from dgm.sandbox import readback
 from icl_harness.taskgen import N_SLOTS
 
 from .baselines import present_mask
@@ -39,17 +41,21 @@ def read_logits(path: Path, groups: list[Group], slack: float = 4.0) -> list[np.
     """Load and shape-check the logits file for ``groups``; BadOutput says what is wrong."""
     if path.is_symlink():
         raise BadOutput("the logits file is a symbolic link")
-    if not path.is_file():
-        raise BadOutput(f"predict wrote no logits file ({path.name})")
-    size, want = path.stat().st_size, expected_bytes(groups)
-    if size > slack * want + (1 << 20):
-        raise BadOutput(f"logits file is {size / 1e6:.1f} MB, far more than the "
-                        f"{want / 1e6:.2f} MB of float32 logits expected")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the agent's fault
-        raise BadOutput(f"cannot read logits file: {type(exc).__name__}: {exc}") from None
+        fd, st = readback.open_file(path.parent, path.name)
+        os.close(fd)
+    except readback.Rejected:
+        raise BadOutput(f"predict wrote no logits file ({path.name}), or not a regular file") from None
+    want = expected_bytes(groups)
+    cap = int(slack * want) + (1 << 20)
+    if st.st_size > cap:
+        raise BadOutput(f"logits file is {st.st_size / 1e6:.1f} MB, far more than the "
+                        f"{want / 1e6:.2f} MB of float32 logits expected")
+    try:  # no link followed; sizes checked after decompression, before any data is inflated
+        arrays = readback.load_npz(path.parent, path.name, max_file_bytes=cap, max_total_bytes=cap,
+                                   max_members=len(groups) + 8)
+    except readback.Rejected as exc:
+        raise BadOutput(f"cannot read logits file: {exc}") from None
     out = []
     for g, group in enumerate(groups):
         key = f"logits_{g}"
