@@ -112,16 +112,20 @@ def test_hostile_patches_are_neutralised(name, coding_sandbox, tmp_path):
     # ... with them it does not.
     result = SWE.grade(TID, patch, coding_sandbox)
     assert not result.resolved, result.log
-    assert "FAIL_TO_PASS not passing" in result.log
+    assert "FAIL_TO_PASS not passing" in result.log or "tampering" in result.log
 
 
 def test_gold_plus_test_edits_still_resolves_and_says_what_was_ignored(coding_sandbox):
     original = TASK.files[TEST_FILE].decode()
     gutted = original.replace("def test_missing_equals():", "def _disabled_missing_equals():")
-    patch = TASK.gold_patch + file_diff(TEST_FILE, original, gutted) + HOSTILE["conftest hook forcing passes"]
+    patch = TASK.gold_patch + file_diff(TEST_FILE, original, gutted)
     result = SWE.grade(TID, patch, coding_sandbox)
     assert result.resolved, result.log
-    assert "ignored changes to test files: tests/test_parser.py, conftest.py" in result.log
+    assert "ignored changes to test files: tests/test_parser.py" in result.log
+    # ... but gold plus a conftest.py is tampering with the test machinery: 0, whatever else it does.
+    result = SWE.grade(TID, patch + HOSTILE["conftest hook forcing passes"], coding_sandbox)
+    assert not result.resolved
+    assert "tampering: the answer touches test infrastructure: changes conftest.py" in result.log
 
 
 def test_grader_restores_test_files_the_host_did_not_strip(coding_sandbox, tmp_path):
@@ -138,7 +142,8 @@ def test_grader_restores_test_files_the_host_did_not_strip(coding_sandbox, tmp_p
                             mounts=[Mount(HARNESS_DIR, "/harness"), Mount(job, "/job", writable=True)],
                             workdir="/job")
     assert rr.ok, rr.stderr
-    res = json.loads((job / "result.json").read_text())
+    line = [x for x in rr.stdout.splitlines() if x.startswith("DGM-GRADE ")][-1]
+    res = json.loads(line[len("DGM-GRADE "):])
     assert res["applied"] and res["test_patch_applied"]
     assert sorted(res["restored"]) == ["conftest.py", TEST_FILE]
     out = (job / "test_output.txt").read_text()

@@ -51,12 +51,13 @@ def _run_grader(task: taskrepo.SweTask, patch: str) -> dict[str, str]:
         task.build_testbed(job / "testbed")
         (job / "model.patch").write_text(patch)
         (job / "test.patch").write_text(task.test_patch)
-        subprocess.run([sys.executable, str(SUITE / "harness" / "grade.py"), "--job", str(job),
-                        "--timeout", "120"], check=True)
-        res = json.loads((job / "result.json").read_text())
+        out = subprocess.run([sys.executable, str(SUITE / "harness" / "grade.py"), "--job", str(job),
+                              "--timeout", "120"], check=True, capture_output=True, text=True).stdout
+        line = [x for x in out.splitlines() if x.startswith("DGM-GRADE ")][-1]
+        res = json.loads(line[len("DGM-GRADE "):])
         if not (res["applied"] and res["test_patch_applied"]):
             raise SystemExit(f"{task.instance_id}: patches do not apply: {res}")
-        return pytestlog.parse_pytest_log((job / "test_output.txt").read_text())
+        return res.get("status") or {}
 
 
 def derive(task_dir: Path, write: bool) -> list[str]:
