@@ -26,6 +26,7 @@ from dgm.suites import EvalContext, StageOutcome, Suite, SuiteSpec, TaskResult
 
 HERE = Path(__file__).resolve().parent
 HARNESS_DIR = HERE / "harness"
+CHECK_MARK = "DGM-CHECK "  # check.py's result line
 CODINGKIT = HERE.parent / "swe-mini" / "codingkit"
 
 
@@ -46,7 +47,7 @@ load_codingkit()
 from dgm_codingkit import gitrepo  # noqa: E402
 from dgm_codingkit import stage as _stage  # noqa: E402
 from dgm_codingkit.patches import file_diff  # noqa: E402
-from dgm_codingkit.safefs import read_beneath  # noqa: E402
+from dgm.sandbox.readback import Rejected, parse_json  # noqa: E402
 
 STATEMENT = """\
 Complete the function `{entry_point}` in `solution.py`.
@@ -156,11 +157,7 @@ class HumanEvalSuite(Suite):
                                       memory_mb=cfg.memory_mb * (cfg.workers + 1), pids=512,
                                       file_size_mb=256, scratch_mb=1024),
                 network=None, workdir="/grade")
-            got = read_beneath(bdir, "results.json", 20_000_000)
-            try:
-                results = {r["id"]: r for r in json.loads(got[0])} if got else {}
-            except (ValueError, KeyError, TypeError):
-                results = {}
+            results = _check_results(rr.stdout)
             for tid in batch:
                 r = results.get(tid)
                 if not isinstance(r, dict):
@@ -189,6 +186,18 @@ class HumanEvalSuite(Suite):
 
     def grade(self, task_id: str, patch_text: str, sandbox, **kw) -> TaskResult:
         return self.grade_many({task_id: patch_text}, sandbox, **kw)[task_id]
+
+
+def _check_results(stdout: str) -> dict[str, dict]:
+    """check.py's per-job results: its last ``DGM-CHECK`` line on stdout (no file the answers could write)."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(CHECK_MARK):
+            try:
+                rows = parse_json(line[len(CHECK_MARK):].encode(), max_depth=4, what="checker result")
+                return {r["id"]: r for r in rows if isinstance(r, dict)}
+            except (Rejected, KeyError, TypeError):
+                return {}
+    return {}
 
 
 def make_suite(spec: SuiteSpec) -> HumanEvalSuite:

@@ -1,4 +1,4 @@
-"""In-sandbox: run HumanEval checks for a batch of answers; the host reads results.json.
+"""In-sandbox: run HumanEval checks for a batch of answers; the result goes to the host on stdout.
 
     python3 check.py --root DIR --jobs JOBS.json [--workers N] [--memory-mb M]
 
@@ -9,12 +9,17 @@ Every input is read into memory before any answer runs, and each answer runs
 in its own temporary directory, so one answer cannot rewrite another's inputs.
 
 Per job: apply the patch to the stub (``git apply``, ``patch`` as fallback),
-then run ``solution.py + test + check(entry_point)`` in a fresh ``python3 -I``
-process with a time and memory limit. The process must finish the check and
-print a per-run random token that the driver reads from stdin before the
-answer's code runs, so an answer that calls ``sys.exit(0)`` or ``os._exit(0)``
-early does not pass.
-Writes ``results.json`` (a list of per-job dicts) into ROOT.
+then run the check in ``he_checker.py``: the task's prompt and test run in a
+checker process and the answer in a separate candidate process
+(``he_candidate.py``); each call of the candidate crosses a pipe and only its
+returned value (plain data) comes back. The answer so never shares memory
+with the checker, cannot hand it an object with a rigged ``__eq__``, and an
+early ``sys.exit(0)`` or ``os._exit(0)`` is just a dead candidate.
+
+This process is a non-dumpable child subreaper: once every check is done it
+kills whatever the answers left running (a double fork cannot escape it),
+then prints ``DGM-CHECK <json list of per-job dicts>`` on its stdout, which
+no answer holds. Nothing the host grades from is written into ROOT.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import ctypes
 import resource
-import secrets
 import shutil
 import signal
 import subprocess
@@ -33,18 +38,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-# The token arrives on stdin and lives only in this function's frame: not in
-# the environment (readable via /proc/self/environ), argv or module globals.
-DRIVER = (
-    "def _run():\n"
-    "    import sys\n"
-    "    token = sys.stdin.readline().strip()\n"
-    "    src = open(sys.argv[1], encoding='utf-8').read()\n"
-    "    exec(compile(src, 'solution.py', 'exec'), {'__name__': '__main__'})\n"
-    "    sys.stdout.write('\\n' + token + '\\n')\n"
-    "    sys.stdout.flush()\n"
-    "_run()\n"
-)
+HERE = Path(__file__).resolve().parent
+RESULT_MARK = "DGM-CHECK "
+LOG_CHARS = 1000
+_PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -98,17 +95,15 @@ def run_check(job: dict, inputs: dict, memory_mb: int) -> dict:
         if not sol.is_file() or sol.is_symlink():
             res["log"] = "solution.py was deleted or replaced"
             return res
-        program = (sol.read_text(encoding="utf-8", errors="replace") + "\n\n" + inputs["test"]
-                   + f"\n\ncheck({job['entry_point']})\n")
-        prog = Path(tmp) / "program.py"
-        prog.write_text(program)
-        token = secrets.token_hex(16)
-        proc = subprocess.Popen([sys.executable, "-I", "-c", DRIVER, str(prog)], cwd=work,
-                                env=_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, stdin=subprocess.PIPE,
-                                preexec_fn=_limits(memory_mb))
+        job_file = Path(tmp) / "job.json"
+        job_file.write_text(json.dumps({"prompt": inputs["solution"], "test": inputs["test"],
+                                        "entry_point": job["entry_point"], "solution": str(sol),
+                                        "memory_mb": memory_mb}))
+        proc = subprocess.Popen([sys.executable, "-I", str(HERE / "he_checker.py"), str(job_file)],
+                                cwd=work, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, preexec_fn=_limits(memory_mb))
         try:
-            out, err = proc.communicate(token.encode() + b"\n", timeout=float(job["timeout"]))
+            out, err = proc.communicate(timeout=float(job["timeout"]))
         except subprocess.TimeoutExpired:
             res["timed_out"] = True
             out, err = b"", b""
@@ -122,12 +117,12 @@ def run_check(job: dict, inputs: dict, memory_mb: int) -> dict:
         res["exit_code"] = proc.returncode
         lines = out.decode("utf-8", "replace").splitlines()
         res["passed"] = (not res["timed_out"] and proc.returncode == 0 and bool(lines)
-                         and lines[-1] == token)
+                         and lines[-1] == "PASSED")
         if res["timed_out"]:
             res["log"] = f"timed out after {job['timeout']} s"
         elif not res["passed"]:
-            tail = err.decode("utf-8", "replace")[-2000:]
-            res["log"] = (tail or "the check did not complete (no error output; early exit?)")
+            tail = err.decode("utf-8", "replace")[-LOG_CHARS:]
+            res["log"] = (tail or "the check did not complete (no error output)")
     res["seconds"] = round(time.monotonic() - start, 3)
     return res
 
@@ -147,10 +142,57 @@ def main(argv: list[str] | None = None) -> int:
         inputs[job["id"]] = {"solution": (d / "solution.py").read_text(),
                              "patch": (d / "model.patch").read_text(),
                              "test": (d / "test.py").read_text()}
+    _prctl(_PR_SET_DUMPABLE, 0)
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
     with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
         results = list(pool.map(lambda j: run_check(j, inputs[j["id"]], args.memory_mb), jobs))
-    (root / "results.json").write_text(json.dumps(results))
+    kill_leftovers()
+    sys.stdout.write("\n" + RESULT_MARK + json.dumps(results) + "\n")
+    sys.stdout.flush()
     return 0
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def kill_leftovers() -> None:
+    """SIGKILL every descendant (orphans reparent to us, the subreaper) until none is left."""
+    me = os.getpid()
+    for _ in range(100):
+        parent = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat", "rb") as fh:
+                        parent[int(name)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        mine = []
+        for pid in parent:
+            p, n = pid, 0
+            while p in parent and p != me and n < 4096:
+                p, n = parent[p], n + 1
+            if p == me and pid != me:
+                mine.append(pid)
+        if not mine:
+            break
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in mine:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        time.sleep(0.01)
 
 
 if __name__ == "__main__":
