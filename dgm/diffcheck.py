@@ -17,8 +17,30 @@ _HEADER = re.compile(r"^diff --git (\S+) (\S+)$")
 _PATH_LINE = re.compile(r"^(?:---|\+\+\+) (\S+)")
 _RENAME = re.compile(r"^(?:rename|copy) (?:from|to) (.+)$")
 # A symlink can point outside the agent (and materialising it then fails); a gitlink
-# names a commit that is not in the archive. Deleting either is fine.
-_LINK_MODE = re.compile(r"^(?:new file mode|new mode|index \S+) (120000|160000)\s*$", re.M)
+# names a commit that is not in the archive. Deleting either is fine. The mode is
+# parsed as git parses it (octal digits, any spelling: 0120000, 120777, ...) and
+# judged by its file-type bits, never by matching a string.
+_NEW_MODE = re.compile(r"^(?:new file mode|new mode|index [0-9a-fA-F]+\.\.[0-9a-fA-F]+)[ \t]+(\S*)", re.M)
+_S_IFMT, _S_IFREG, _S_IFLNK, _S_IFGITLINK = 0o170000, 0o100000, 0o120000, 0o160000
+
+
+def mode_problem(diff: str) -> str | None:
+    """Why a mode the diff gives a file is not a plain file's (None when all are)."""
+    for m in _NEW_MODE.finditer(diff):
+        text = m.group(1)
+        if not text:
+            continue  # "index a..b " with trailing blanks and no mode
+        digits = re.match(r"[0-7]+", text)
+        if not digits or digits.group() != text.rstrip():
+            return f"unreadable file mode {text[:20]!r}"
+        kind = int(digits.group(), 8) & _S_IFMT
+        if kind == _S_IFLNK:
+            return "symlinks are not allowed in an agent's code"
+        if kind == _S_IFGITLINK:
+            return "submodules (gitlinks) are not allowed in an agent's code"
+        if kind != _S_IFREG:
+            return f"file mode {text} is not a regular file's"
+    return None
 
 
 def _strip_prefix(path: str) -> str | None:
@@ -63,9 +85,8 @@ def check_diff(diff: str) -> str | None:
         return f"diff too large: {size} bytes (limit {MAX_DIFF_BYTES})"
     if "\x00" in diff or "GIT binary patch" in diff or re.search(r"^Binary files .* differ$", diff, re.M):
         return "binary content is not allowed in an agent's code"
-    if m := _LINK_MODE.search(diff):
-        kind = "symlinks" if m.group(1) == "120000" else "submodules (gitlinks)"
-        return f"{kind} are not allowed in an agent's code"
+    if reason := mode_problem(diff):
+        return reason
     paths = touched_paths(diff)
     if not paths:
         return "not a unified diff: no file headers found"

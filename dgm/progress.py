@@ -7,7 +7,9 @@ import sys
 import time
 
 from rich.console import Console
-from rich.markup import escape
+
+from .termsafe import SafeConsole, clean
+from .termsafe import markup as escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
     TimeRemainingColumn
 
@@ -24,7 +26,7 @@ class Reporter:
     def child(self, agent: str | None, status: str, score: float | None, summary: str | None) -> None: ...
 
     def message(self, text: str) -> None:
-        print(text, file=sys.stderr)
+        print(clean(text), file=sys.stderr)
 
     def close(self) -> None: ...
 
@@ -34,7 +36,7 @@ class RichReporter(Reporter):
 
     def __init__(self, total: int, console: Console | None = None):
         super().__init__(total)
-        self.console = console or Console(stderr=True)
+        self.console = console or SafeConsole(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]evolving"), BarColumn(), MofNCompleteColumn(),
             TextColumn("running {task.fields[running]}"), TextColumn("best {task.fields[best]}"),
@@ -54,7 +56,7 @@ class RichReporter(Reporter):
     def child(self, agent: str | None, status: str, score: float | None, summary: str | None) -> None:
         mark = {"admitted": "[green]✓", "rejected": "[red]✗", "failed": "[red]!"}.get(status, " ")
         sc = "-" if score is None else f"{score:.3f}"
-        self.progress.console.print(f"{mark}[/] {agent or '(no child)'} {status:<9} {sc:>6}  "
+        self.progress.console.print(f"{mark}[/] {escape(agent or '(no child)')} {status:<9} {sc:>6}  "
                                     f"[dim]{escape((summary or '')[:90])}[/]")
 
     def message(self, text: str) -> None:

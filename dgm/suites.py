@@ -47,6 +47,18 @@ class TaskResult:
     log: str = ""
 
 
+TAMPERING = "tampering: "  # a task log line starting so: the grader caught the answer forging its grade
+
+
+def tampering(log: str | None) -> str | None:
+    """The tampering reason recorded in a task's log, or None."""
+    for line in (log or "").splitlines():
+        at = line.find(TAMPERING)
+        if at >= 0 and (at == 0 or line[at - 2:at] == "; "):
+            return line[at + len(TAMPERING):].strip()
+    return None
+
+
 @dataclass
 class StageOutcome:
     results: list[TaskResult]

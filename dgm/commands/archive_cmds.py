@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from ..agents import load_manifest
 from ..archive import Archive
 from ..lineage import Lineage
+from ..suites import tampering
+from ..termsafe import for_terminal
+from ..termsafe import markup as escape
 from .common import ArchiveOpt, cli_errors, console, fail, new_archive_path, open_archive
 
 MARKS = {"admitted": "[green]✓[/]", "rejected": "[red]✗[/]", "failed": "[red]![/]",
@@ -131,6 +134,10 @@ def show(agent: str = typer.Argument(..., help="Agent id (or its number)"),
                            f"{sum(r['score'] for r in rows) / len(rows):.3f}",
                            str(sum(r["resolved"] for r in rows)))
             console.print(et)
+            for e in evals:
+                if why := tampering(e["log"]):
+                    console.print(f"[bold red]tampering[/] {escape(e['suite'])} stage {e['stage']} "
+                                  f"{escape(e['task'])}: {escape(why[:300])}", highlight=False)
         for p in a.proposals(agent_id=aid):
             if p["model"] or p["cost"]:
                 console.print(f"proposal: model {p['model']}, tokens {p['prompt_tokens']}+"
@@ -139,7 +146,7 @@ def show(agent: str = typer.Argument(..., help="Agent id (or its number)"),
                 console.print("[bold]diagnosis[/]\n" + escape(p["diagnosis"]))
         arts = a.artifacts(aid)
         if arts:
-            console.print("artifacts: " + ", ".join(arts), highlight=False)
+            console.print("artifacts: " + escape(", ".join(arts)), highlight=False)
 
 
 def diff(agent: str = typer.Argument(..., help="Agent id"),
@@ -150,7 +157,7 @@ def diff(agent: str = typer.Argument(..., help="Agent id"),
         aid = a.resolve_id(agent)
         against = a.resolve_id(other) if other else None
         text = a.diff(aid, against)
-    typer.echo(text, nl=False)
+    typer.echo(for_terminal(text, sys.stdout), nl=False)
 
 
 def export(fmt: str = typer.Option("json", "--format", "-f", help="json | graphml | dot"),

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 import typer
-from rich.console import Console
-
 from ..archive import Archive
 from ..errors import DgmError, NotAnArchive
+from ..termsafe import SafeConsole
 
-console = Console()
-err_console = Console(stderr=True)
+# Every string printed through these is cleaned of terminal escapes (agent text, see termsafe).
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 STATE = {"debug": False}
 F = TypeVar("F", bound=Callable)
 

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from ..termsafe import for_terminal
 from .common import cli_errors, console, err_console, fail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -90,8 +91,8 @@ def run(command: List[str] = typer.Argument(..., help="The command (put it after
     with choose_sandbox("unsafe" if unsafe else sandbox, image=image, echo=_echo) as sb:
         result = sb.run(image or getattr(sb, "image", None) or "", command, mounts=mounts, env=variables,
                         limits=Limits(seconds=timeout, memory_mb=memory), network=network, workdir=workdir)
-    sys.stdout.write(result.stdout)
-    sys.stderr.write(result.stderr)
+    sys.stdout.write(for_terminal(result.stdout, sys.stdout))
+    sys.stderr.write(for_terminal(result.stderr, sys.stderr))
     _echo(f"[{result.backend}] {result.reason or 'exit code 0'} in {result.seconds:.2f} s")
     raise typer.Exit(0 if result.ok else (result.exit_code or 1))
 

@@ -18,7 +18,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 
 
 def _echo(line: str) -> None:
-    err_console.print(line, highlight=False, soft_wrap=True, markup=False)
+    err_console.print(line, highlight=False, soft_wrap=True, markup=False)  # cleaned by SafeConsole
 
 
 def _stage_index(suite, stage: Optional[str], default: int) -> int:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..suites import tampering
 from . import data
 
 
@@ -62,6 +63,7 @@ def agent(request: Request) -> Response:
     artifacts = [(name, *data.clip(text)) for name, text in info["artifacts"].items()]
     for g in info["stages"]:
         for task in g["tasks"]:
+            task["tampering"] = tampering(task["log"])
             task["log"], task["log_clipped"] = data.clip(task["log"], 20_000)
     return v.render("agent.html", a=info["agent"], info=info, diff=lines, diff_cut=cut,
                     diff_base=against or info["agent"]["parent"], diff_size=len(diff_text),
