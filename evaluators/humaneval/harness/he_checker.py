@@ -54,7 +54,14 @@ class Candidate:
             raise RuntimeError("the candidate process is gone") from None
         line = self.proc.stdout.readline(MAX_REPLY)
         if not line.endswith(b"\n"):
-            raise RuntimeError("the candidate process died or sent a malformed reply")
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+            if code is not None:
+                raise RuntimeError(f"the answer's process ended with exit code {code} before "
+                                   "replying (early exit?)")
+            raise RuntimeError("the answer's process sent a malformed reply")
         reply = json.loads(line)
         if not isinstance(reply, dict):
             raise RuntimeError("malformed reply from the candidate")
