@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import ctypes
 import resource
 import shutil
 import signal
@@ -39,9 +38,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import reaper  # noqa: E402
+
+del sys.path[0]
 RESULT_MARK = "DGM-CHECK "
 LOG_CHARS = 1000
-_PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -142,57 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         inputs[job["id"]] = {"solution": (d / "solution.py").read_text(),
                              "patch": (d / "model.patch").read_text(),
                              "test": (d / "test.py").read_text()}
-    _prctl(_PR_SET_DUMPABLE, 0)
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    reaper.not_dumpable()
+    reaper.become_subreaper()
     with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
         results = list(pool.map(lambda j: run_check(j, inputs[j["id"]], args.memory_mb), jobs))
-    kill_leftovers()
+    reaper.kill_descendants()
     sys.stdout.write("\n" + RESULT_MARK + json.dumps(results) + "\n")
     sys.stdout.flush()
     return 0
-
-
-def _prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def kill_leftovers() -> None:
-    """SIGKILL every descendant (orphans reparent to us, the subreaper) until none is left."""
-    me = os.getpid()
-    for _ in range(100):
-        parent = {}
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                try:
-                    with open(f"/proc/{name}/stat", "rb") as fh:
-                        parent[int(name)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-        mine = []
-        for pid in parent:
-            p, n = pid, 0
-            while p in parent and p != me and n < 4096:
-                p, n = parent[p], n + 1
-            if p == me and pid != me:
-                mine.append(pid)
-        if not mine:
-            break
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for pid in mine:
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
-        time.sleep(0.01)
 
 
 if __name__ == "__main__":

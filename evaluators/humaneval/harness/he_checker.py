@@ -14,7 +14,6 @@ no object of the candidate's to compare.
 """
 
 import builtins
-import ctypes
 import json
 import os
 import resource
@@ -23,6 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import he_wire  # noqa: E402
+import reaper  # noqa: E402
 
 del sys.path[0]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,10 +74,8 @@ class Candidate:
 
 
 def main() -> int:
-    try:
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
-    except (OSError, AttributeError):
-        pass
+    reaper.not_dumpable()
+    reaper.become_subreaper()  # whatever the answer leaves running dies with the check
     with open(sys.argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
     out = os.fdopen(os.dup(1), "w")
@@ -87,7 +85,10 @@ def main() -> int:
     exec(compile(job["prompt"], "prompt.py", "exec"), ns)
     exec(compile(job["test"], "test.py", "exec"), ns)
     ns[job["entry_point"]] = cand  # tests that name the function call the answer too
-    ns["check"](cand)
+    try:
+        ns["check"](cand)
+    finally:
+        reaper.kill_descendants()
     out.write("\nPASSED\n")
     out.flush()
     return 0
