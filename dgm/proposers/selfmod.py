@@ -21,9 +21,7 @@ nothing is a rejected proposal with the agent's last output as the reason.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import stat
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from ..agents import load_manifest
 from ..diffcheck import check_diff
 from ..errors import ConfigError
 from ..gateway_access import GatewayAccess, GatewayError
+from ..sandbox import readback
 from ..sandbox.base import Limits, Mount
 from .base import Proposal, ProposalRejected, ProposeContext, Proposer, Usage
 from .diagnose import Diagnosis, PlanError, agent_summary, diagnose
@@ -58,17 +57,9 @@ class SelfProposerConfig:
 
 
 def read_plain_file(directory: Path, name: str, limit: int) -> str | None:
-    """Read a file the sandbox wrote, refusing symlinks (which could point at host files)."""
-    if directory.is_symlink() or not directory.is_dir():
-        return None
-    try:
-        fd = os.open(directory / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return fh.read(limit).decode("utf-8", "replace")
+    """Read a file the sandbox wrote (the first ``limit`` bytes), through readback: no links, plain files."""
+    got = readback.read_text(directory, name, limit, tail=False)
+    return got[0] if got else None
 
 
 def _sum(a: Usage, b: Usage) -> Usage:
