@@ -65,7 +65,7 @@ def cross_check(res: dict, fail_to_pass: list[str]) -> list[str]:
     """Why the grader's signals cannot be trusted (empty when they agree)."""
     why = [f"the test process reported tampering: {t}" for t in res.get("tamper") or []]
     why += [f"report channel: {p}" for p in res.get("problems") or []]
-    if not res.get("complete") and not res.get("timed_out"):
+    if not res.get("complete"):
         why.append("the test session did not finish (exited early)")
     status = res.get("status") or {}
     alone = res.get("alone") or {}
@@ -126,8 +126,12 @@ def grade_one(task: SweTask, patch: str, sandbox, jobdir: Path, image: str,
         notes.append(f"tests timed out after {timeout:g} s")
     if res.get("leftovers"):
         notes.append(f"killed {res['leftovers']} processes the tests left running")
+    if res.get("timed_out"):  # an unfinished session proves nothing, whatever it reported so far
+        return Graded(False, "; ".join(notes + [verdict.summary() if not verdict.resolved else
+                                                "unresolved: the test session did not finish"]),
+                      log, rr.seconds)
     suspicious = cross_check(res, task.fail_to_pass)
-    if suspicious and not res.get("timed_out"):
+    if suspicious:
         return Graded(False, "; ".join(notes + [f"{TAMPERING}: " + "; ".join(suspicious[:5])]), log,
                       rr.seconds)
     return Graded(verdict.resolved, "; ".join(notes + [verdict.summary()]), log, rr.seconds)
