@@ -185,7 +185,7 @@ class MutationProposer(Proposer):
     def _crossover(self, ctx: ProposeContext, space: Space | None) -> Proposal | None:
         if ctx.archive is None:
             return None
-        m = crossover(ctx.archive, ctx.parent_id, ctx.rng)
+        m = crossover(ctx.archive, ctx.parent_id, ctx.rng, space)
         if m is None:
             return None
         if space is not None:
