@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from . import searchlog
@@ -35,11 +36,16 @@ class Claim:
     mean: float
     seeds: int
     gain: Interval | None  # over the seed agent, paired by meta-train seed
+    seed_sd: float | None = None  # the seed agent's sd over meta-train seeds
 
     def line(self, seed_agent: str) -> str:
         gain = "n/a" if self.gain is None else str(self.gain)
-        return (f"best agent {self.agent} (confirmed on {self.seeds} meta-train seeds): mean "
-                f"{self.mean:.4f}; gain over seed {seed_agent}: {gain}")
+        out = (f"best agent {self.agent} (confirmed on {self.seeds} meta-train seeds): mean "
+               f"{self.mean:.4f}; gain over seed {seed_agent}: {gain}")
+        if self.seed_sd is not None and self.gain is not None:
+            ratio = self.gain.mean / self.seed_sd if self.seed_sd > 0 else float("inf")
+            out += f"; seed's meta-train sd {self.seed_sd:.4f} (gain = {ratio:.1f} sd)"
+        return out
 
 
 def keep_better(archive, agent: str, seed_agent: str, *, margin: float,
@@ -102,4 +108,7 @@ class Confirmer:
             return None
         gain = (searchlog.seed_gain(self.a, best[0], seed_agent, self.run_seed, self.confidence)
                 if best[0] != seed_agent else None)
-        return Claim(best[0], best[1], best[2], gain)
+        seed_means = [sum(v.values()) / len(v) for v in
+                      searchlog.per_seed_means(self.a, seed_agent, self.run_seed).values() if v]
+        sd = statistics.stdev(seed_means) if len(seed_means) >= 2 else None
+        return Claim(best[0], best[1], best[2], gain, sd)

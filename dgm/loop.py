@@ -468,7 +468,8 @@ class Loop:
         claim = self.confirmer.claim(self.seed_ids[0])
         if claim is not None:
             self.event("best_claim", agent=claim.agent, mean=claim.mean, seeds=claim.seeds,
-                       gain=None if claim.gain is None else [claim.gain.mean, claim.gain.lo, claim.gain.hi])
+                       gain=None if claim.gain is None else [claim.gain.mean, claim.gain.lo, claim.gain.hi],
+                       seed_sd=claim.seed_sd)
             self.reporter.message(claim.line(self.seed_ids[0]))
 
 

@@ -112,7 +112,6 @@ class MutationProposer(Proposer):
             ops = [op for op in ops if op != "multi"]
         elif not space.statement_edits:
             ops = [op for op in ops if op != "region"]
-        rng = ctx.rng
         for _ in range(MAX_TRIES):
             if not ops:
                 break
