@@ -74,7 +74,6 @@ class SearchConfig(BaseModel):
     # wasted evaluations
     dedup: bool = True
     precheck: bool = True
-    precheck_seconds: float = Field(120.0, gt=0, description="limit of the agent's check command")
     # scheduling
     max_proposals: Optional[int] = Field(None, ge=1, description="concurrent proposals "
                                          "(default: share `workers` with evaluations)")
@@ -131,7 +130,11 @@ class RunConfig(BaseModel):
 def _explain(exc: ValidationError, where: str) -> ConfigError:
     if exc.errors()[0]["type"] == "extra_forbidden":  # name what is allowed instead
         key = validation_error(exc, where).args[0].rsplit(":", 1)[0]
-        return ConfigError(f"{key}: unknown key; allowed keys: {', '.join(RunConfig.model_fields)}")
+        loc = exc.errors()[0]["loc"]
+        sub = RunConfig.model_fields.get(str(loc[0])) if len(loc) > 1 else None
+        model = sub.annotation if sub is not None and isinstance(sub.annotation, type) \
+            and issubclass(sub.annotation, BaseModel) else RunConfig
+        return ConfigError(f"{key}: unknown key; allowed keys: {', '.join(model.model_fields)}")
     return validation_error(exc, where)
 
 
