@@ -16,8 +16,9 @@ Operators (each proposal records its operator and parameters in the archive):
 * ``crossover``: a three-way merge with another archive agent (crossover.py),
   recorded as a second parent.
 
-Which operator is tried comes from a Thompson-sampling bandit over the
-operators' success in the archive (bandit.py), or from fixed prior weights.
+Which operator is tried, and which declared parameters a move changes, come
+from Thompson sampling over their success in the archive (bandit.py), or
+from fixed prior weights and uniform draws.
 Same seed, same parent, same archive → same proposal.
 """
 
@@ -29,7 +30,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .bandit import operator_stats, thompson
+from .bandit import operator_stats, parameter_stats, thompson, thompson_top
 from .base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .crossover import crossover
 from .pyedit import (REGION_BEGIN, alternatives, choice_sites, mutate_choice, mutate_number,
@@ -140,7 +141,8 @@ class MutationProposer(Proposer):
         k = 1 if op != "multi" else rng.choice((2, 2, 3))
         if len(pool) < k:
             return None
-        names = rng.sample(pool, k)
+        names = (thompson_top(pool, parameter_stats(ctx.archive), k, rng) if self.bandit
+                 else rng.sample(pool, k))
         new = space.mutate(values, rng, names)
         if new is None:
             return None

@@ -13,8 +13,8 @@ TOY = Path(__file__).resolve().parents[1] / "loop" / "toy"
 
 
 def run_toy(archive: Path, children: int, proposer: Proposer | None = None, **overrides):
-    over = dict(suites=[str(TOY / "suite")], seed_agent=TOY / "agent", children=children,
-                sandbox="unsafe", **overrides)
+    over = {"suites": [str(TOY / "suite")], "seed_agent": TOY / "agent", "children": children,
+            "sandbox": "unsafe", **overrides}
     p = prepare(archive if (archive / "dgm.db").exists() else None, None, over, archive, unsafe=True)
     if proposer is not None:
         p.proposer = proposer

@@ -3,6 +3,7 @@ operator bandit across a resume, oversubscription, and confirmation of a best cl
 
 import random
 import statistics
+from pathlib import Path
 
 from dgm.archive import Archive
 from dgm.proposers.bandit import operator_stats, thompson
@@ -10,6 +11,7 @@ from dgm.proposers.mutation import MutationProposer
 
 from search_helpers import Scripted, Slow, run_toy
 
+TOY_SPACE = Path(__file__).resolve().parents[2] / "bench" / "toy_space"
 QUOTE = ('rounding = "none"', "rounding = 'none'")  # the same program
 SAME_VALUE = ("offset = 0.5", "offset = 0.50")  # the same program too
 REAL = ("offset = 0.5", "offset = 1.5")
@@ -126,3 +128,16 @@ def test_a_possible_best_is_confirmed_on_more_seeds_and_claimed_with_an_interval
         assert lo_mean_hi[1] <= lo_mean_hi[0] <= lo_mean_hi[2] and lo_mean_hi[0] > 0
         # every confirmed child was, when admitted, at least as good as the best before it
         assert all(r[1] in (1, 2) for r in conf)
+
+
+def test_parameter_choice_learns_from_outcomes_too(tmp_path):
+    from dgm.proposers.bandit import parameter_stats, thompson_top
+    run_toy(tmp_path / "a", 6, seed_agent=TOY_SPACE, **{"search.confirm_seeds": 0})
+    with Archive.open(tmp_path / "a", readonly=True) as a:
+        stats = parameter_stats(a)
+        moved = a.query("SELECT COUNT(*) FROM proposal_meta m JOIN operator_outcomes o "
+                        "ON o.agent = m.agent WHERE m.operator IN ('numeric', 'choice', 'multi')")[0][0]
+        assert stats and sum(n for _, n in stats.values()) >= moved > 0
+    picks = [tuple(thompson_top(["slope", "offset", "damping"], {"slope": (9, 10), "damping": (0, 10)},
+                                1, random.Random(i))) for i in range(1000)]
+    assert picks.count(("slope",)) > 600 and picks.count(("damping",)) < 50
