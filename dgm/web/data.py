@@ -15,8 +15,8 @@ from ..errors import DgmError
 from ..lineage import Lineage
 from .layout import tree_layout
 
-STATUS_ORDER = ("admitted", "evaluating", "proposed", "rejected", "failed")
-TERMINAL = {"admitted", "rejected", "failed"}
+STATUS_ORDER = ("admitted", "evaluating", "proposed", "rejected", "failed", "duplicate")
+TERMINAL = {"admitted", "rejected", "failed", "duplicate"}
 MAX_DIFF_LINES = 6000
 MAX_TEXT_CHARS = 400_000
 MAX_FILE_BYTES = 1_000_000
