@@ -32,12 +32,12 @@ from .errors import ArchiveLocked, NotAnArchive, UnknownAgent
 from .gitstore import GitError, GitStore
 from .integrity import check_archive, repair_refs
 
-STATUSES = ("proposed", "evaluating", "admitted", "rejected", "failed")
+STATUSES = ("proposed", "evaluating", "admitted", "rejected", "failed", "duplicate")
 # Terminal states stay terminal; "evaluating -> proposed" re-queues work on resume.
 TRANSITIONS = {
-    "proposed": {"evaluating", "rejected", "failed"},
+    "proposed": {"evaluating", "rejected", "failed", "duplicate"},
     "evaluating": {"admitted", "rejected", "failed", "proposed"},
-    "admitted": set(), "rejected": set(), "failed": set(),
+    "admitted": set(), "rejected": set(), "failed": set(), "duplicate": set(),
 }
 
 
@@ -257,12 +257,16 @@ class Archive:
                      usage: Any = None, diagnosis: str | None = None,
                      transplant_from: str | None = None, inspirations: Iterable[str] = (),
                      generation: int | None = None, seconds: float | None = None,
-                     job: int | None = None) -> AddResult:
-        """The database half: record the proposal, and the agent with its ref when it applied."""
+                     job: int | None = None, meta: dict | None = None) -> AddResult:
+        """The database half: record the proposal, and the agent with its ref when it applied.
+
+        ``meta`` (the proposal's operator and parameters) goes to proposal_meta; its
+        ``second_parent`` (a crossover's other parent) becomes a 'crossover' edge."""
         if prep.reason is not None:
             with self._write(), self._tx():
                 pid = self._insert_proposal(run, prep.parent, None, proposer, usage, prep.summary,
                                             diagnosis, "rejected", prep.reason, prep.diff, seconds, job)
+                self._insert_meta(pid, None, run, job, meta)
             return AddResult(None, pid, prep.reason)
         agent_id, parent = prep.agent_id, prep.parent
         gen = prep.generation if generation is None else generation
@@ -278,6 +282,10 @@ class Archive:
             for src in inspirations:
                 self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'inspiration')",
                                 [src, agent_id])
+            if (meta or {}).get("second_parent"):
+                self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'crossover')",
+                                [meta["second_parent"], agent_id])
+            self._insert_meta(pid, agent_id, run, job, meta)
         self.git.set_ref(agent_id, prep.commit)  # after the row: repair() re-creates a lost ref
         return AddResult(agent_id, pid)
 
@@ -311,14 +319,30 @@ class Archive:
              time.time()])
         return cur.lastrowid
 
+    def _insert_meta(self, pid: int, agent: str | None, run, job, meta: dict | None) -> None:
+        if meta:
+            params = {k: v for k, v in meta.items() if k != "operator"}
+            self.db.execute("INSERT OR REPLACE INTO proposal_meta VALUES (?,?,?,?,?,?)",
+                            [pid, agent, run, job, meta.get("operator"),
+                             json.dumps(params, default=str, sort_keys=True)])
+
+    def proposal_meta(self, agent_id: str) -> dict | None:
+        """The operator and parameters of the proposal that made ``agent_id`` (None: unknown)."""
+        rows = self.query("SELECT operator, params FROM proposal_meta WHERE agent=?", [agent_id])
+        return {"operator": rows[0][0], **json.loads(rows[0][1] or "{}")} if rows else None
+
     def record_rejected_proposal(self, parent: str, reason: str, *, proposer: str,
                                  run: str | None = None, usage: Any = None, summary: str = "",
                                  diagnosis: str | None = None, seconds: float | None = None,
-                                 job: int | None = None) -> int:
-        """Record a proposal that never produced a diff (e.g. the model's answer was unusable)."""
+                                 job: int | None = None, diff: str | None = None,
+                                 meta: dict | None = None) -> int:
+        """Record a proposal that never became an agent (e.g. the model's answer was unusable,
+        or the child failed the pre-check)."""
         with self._write(), self._tx():
-            return self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
-                                         "rejected", reason, None, seconds, job)
+            pid = self._insert_proposal(run, parent, None, proposer, usage, summary, diagnosis,
+                                        "rejected", reason, diff, seconds, job)
+            self._insert_meta(pid, None, run, job, meta)
+            return pid
 
     # -- status, results, journal --------------------------------------------
     def set_status(self, agent_id: str, status: str, reason: str | None = None) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import ConfigError, validation_error
 
 PROPOSERS = ("mutation", "llm", "self")
-STRATEGIES = ("dgm", "score", "greedy", "random", "hgm", "weighted")
+STRATEGIES = ("dgm", "dgm2025", "score", "greedy", "random", "hgm", "weighted", "qd")
 DOMAIN_DEFAULTS = {
     "metalearning": {"seed_agent": "agents/metalearner", "suites": ["icl"]},
     "coding": {"seed_agent": "agents/coding", "suites": ["swe-mini"], "proposer": "self"},
@@ -51,6 +51,41 @@ class RayConfig(BaseModel):
     local_object_store_mb: Optional[int] = Field(None, gt=0)
 
 
+class SearchConfig(BaseModel):
+    """How the search spends its evaluations (``[run.search]``; see docs/search.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # selection
+    dgm_lambda: float = Field(10.0, gt=0, description="slope of the dgm/dgm2025 sigmoid")
+    dgm_top_k: int = Field(3, ge=1, description="dgm: sigmoid centre = mean of the top-k scores")
+    count_failed_children: bool = True  # rejected/failed/duplicate children lower a parent's weight
+    qd_bins: int = Field(3, ge=1, description="qd: bins per behaviour dimension")
+    qd_group_depth: int = Field(1, ge=1, description="qd: task-id components naming a pool")
+    qd_compute: bool = True  # qd: evaluation seconds per task is one behaviour dimension
+    novelty_weight: float = Field(0.5, ge=0, description="qd: weight of the novelty bonus")
+    novelty_k: int = Field(3, ge=1, description="qd: neighbours in the novelty distance")
+    # proposals
+    bandit: bool = True  # Thompson sampling over operators from their success statistics
+    crossover: bool = True
+    operators: dict[str, float] = Field(default_factory=dict,
+                                        description="prior weight per operator (0 disables)")
+    success_z: float = Field(1.0, ge=0, description="a child beats its parent when the paired "
+                             "gain exceeds z standard errors")
+    # wasted evaluations
+    dedup: bool = True
+    precheck: bool = True
+    # scheduling
+    max_proposals: Optional[int] = Field(None, ge=1, description="concurrent proposals "
+                                         "(default: share `workers` with evaluations)")
+    max_evaluations: Optional[int] = Field(None, ge=1, description="concurrent evaluations "
+                                           "(default: workers)")
+    # admission and best-agent claims
+    confirm_seeds: int = Field(2, ge=0, description="extra meta-train seeds for a possible best")
+    confirm_margin: float = Field(0.0, ge=0, description="re-evaluate children scoring within "
+                                  "this of the best")
+    confidence: float = Field(0.95, gt=0, lt=1, description="level of the paired intervals")
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,7 +93,8 @@ class RunConfig(BaseModel):
     seed_agent: Optional[Path] = None
     suites: Optional[list[str]] = None
     proposer: Optional[Literal["mutation", "llm", "self"]] = None
-    selection: Literal["dgm", "score", "greedy", "random", "hgm", "weighted"] = "dgm"
+    selection: Literal["dgm", "dgm2025", "score", "greedy", "random", "hgm", "weighted",
+                       "qd"] = "dgm"
     admission: Literal["keep_all", "keep_better"] = "keep_all"
     admission_margin: float = Field(0.1, ge=0)
     children: int = Field(12, ge=0, description="budget: children to commit")
@@ -74,6 +110,7 @@ class RunConfig(BaseModel):
     ray_address: Optional[str] = None
     ray: RayConfig = Field(default_factory=RayConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS); nothing else from the
     # host's environment ever reaches a sandbox.
     agent_env: dict[str, str] = Field(default_factory=dict)
@@ -93,7 +130,11 @@ class RunConfig(BaseModel):
 def _explain(exc: ValidationError, where: str) -> ConfigError:
     if exc.errors()[0]["type"] == "extra_forbidden":  # name what is allowed instead
         key = validation_error(exc, where).args[0].rsplit(":", 1)[0]
-        return ConfigError(f"{key}: unknown key; allowed keys: {', '.join(RunConfig.model_fields)}")
+        loc = exc.errors()[0]["loc"]
+        sub = RunConfig.model_fields.get(str(loc[0])) if len(loc) > 1 else None
+        model = sub.annotation if sub is not None and isinstance(sub.annotation, type) \
+            and issubclass(sub.annotation, BaseModel) else RunConfig
+        return ConfigError(f"{key}: unknown key; allowed keys: {', '.join(model.model_fields)}")
     return validation_error(exc, where)
 
 
@@ -112,8 +153,9 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
         where = f"{path} (or its flag)"
     for key, value in (overrides or {}).items():
         if value is not None:
-            if key.startswith("model."):
-                data.setdefault("model", {})[key[6:]] = value
+            if key.startswith(("model.", "search.")):
+                table, sub = key.split(".", 1)
+                data.setdefault(table, {})[sub] = value
             else:
                 data[key] = value
     try:

@@ -9,10 +9,12 @@ import sqlite_utils
 
 from .errors import NotAnArchive
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # 1: the first archives (early ones lack proposals.job).
 # 2: agent_evals, each agent's evaluation totals kept by triggers, so lineage views
 #    read them without a GROUP BY over every task result (docs/archive.md).
+# 3: the search's own records (dgm/searchlog.py): proposal_meta, operator_outcomes,
+#    fingerprints, confirmations.
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -74,6 +76,19 @@ CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, run TEXT, kind TEXT NOT NULL,
     agent TEXT, data TEXT);
 CREATE INDEX IF NOT EXISTS events_run ON events(run, kind);
+CREATE TABLE IF NOT EXISTS proposal_meta (
+    proposal INTEGER PRIMARY KEY REFERENCES proposals(id), agent TEXT, run TEXT, job INTEGER,
+    operator TEXT, params TEXT);
+CREATE INDEX IF NOT EXISTS proposal_meta_agent ON proposal_meta(agent);
+CREATE TABLE IF NOT EXISTS operator_outcomes (
+    agent TEXT PRIMARY KEY, run TEXT, operator TEXT NOT NULL, success INTEGER NOT NULL,
+    gain REAL, se REAL, outcome TEXT, created REAL);
+CREATE TABLE IF NOT EXISTS fingerprints (agent TEXT PRIMARY KEY, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fingerprints_hash ON fingerprints(hash);
+CREATE TABLE IF NOT EXISTS confirmations (
+    agent TEXT NOT NULL, suite TEXT NOT NULL, stage INTEGER NOT NULL, seed INTEGER NOT NULL,
+    task TEXT NOT NULL, score REAL NOT NULL, run TEXT, created REAL,
+    PRIMARY KEY (agent, suite, stage, seed, task));
 """
 
 

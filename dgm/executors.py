@@ -27,4 +27,4 @@ def make_executor(config) -> Any:
         from .ray_executor import RayExecutor, RayOptions
         return RayExecutor(config.workers, address=config.ray_address,
                            options=RayOptions.from_config(config))
-    return LocalExecutor(config.workers)
+    return LocalExecutor(max(config.workers, config.search.max_evaluations or 0))

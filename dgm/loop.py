@@ -22,9 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import searchlog
+from .admission import Confirmer, keep_better
 from .archive import Archive
+from .config import SearchConfig
 from .evaluation import StagePlan, StageTask, evaluate_stage, next_step
 from .population import Population
+from .scheduling import Slots
 from .proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .selection import Strategy
 
@@ -41,6 +45,7 @@ class Job:
     agent: str | None = None
     pos: int = 0  # position in the stage plan
     work: Path | None = None
+    confirm: Any = None  # an admission.ConfirmTask, for a confirmation evaluation
 
 
 @dataclass
@@ -60,6 +65,7 @@ class LoopSettings:
     env: dict | None = None
     network: str | None = None
     gateway: Any = None  # dgm.gateway.Gateway when agents or proposers call a model
+    search: SearchConfig | None = None  # [run.search]: dedup, pre-check, limits, confirmation
 
 
 class Loop:
@@ -69,8 +75,15 @@ class Loop:
         self.a, self.s, self.plan = archive, settings, plan
         self.proposer, self.strategy, self.executor, self.reporter = proposer, strategy, executor, reporter
         self.sandbox = sandbox
-        self.pop = Population.from_archive(archive)
-        self.propose_pool = cf.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="dgm-prop")
+        self.search = settings.search or SearchConfig()
+        self.needs_tasks = getattr(strategy, "needs_tasks", False)
+        self.pop = Population.from_archive(archive, with_tasks=self.needs_tasks)
+        self.slots = Slots(settings.workers, self.search.max_proposals, self.search.max_evaluations)
+        self.propose_pool = cf.ThreadPoolExecutor(max_workers=self.slots.proposals,
+                                                  thread_name_prefix="dgm-prop")
+        self.fps = searchlog.fingerprints(archive) if self.search.dedup else {}
+        self.confirmer = Confirmer(archive, plan, settings.seed, self.search.confirm_seeds,
+                                   self.search.confirm_margin, self.search.confidence)
         self.futures: dict[cf.Future, tuple[str, Job]] = {}
         self.stopping = False
         self.started = time.monotonic()
@@ -91,6 +104,9 @@ class Loop:
     def _in_propose(self) -> int:
         return sum(1 for phase, _ in self.futures.values() if phase == "propose")
 
+    def _in_eval(self) -> int:
+        return sum(1 for phase, _ in self.futures.values() if phase != "propose")
+
     # -- recovery ------------------------------------------------------------
     def recover(self) -> list[Job]:
         """Rebuild in-flight work from the journal and the archive (see module docstring)."""
@@ -102,8 +118,9 @@ class Loop:
             "SELECT agent, job FROM proposals WHERE run=? AND agent IS NOT NULL", [run]))
         self.seed_ids = [r[0] for r in self.a.query(
             "SELECT id FROM agents WHERE parent IS NULL ORDER BY seq")]
-        self.children = self.a.query(
-            "SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL", [run])[0][0]
+        self.children = self.a.query(  # duplicates cost no evaluation and do not count
+            "SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL "
+            "AND status != 'duplicate'", [run])[0][0]
         self.attempts = len(proposed | set(started))
         self.next_index = max(proposed | set(started), default=-1) + 1
         jobs = []
@@ -126,6 +143,8 @@ class Loop:
         self.event("run_resumed" if self.attempts or self.children else "run_started",
                    budget=self.s.budget, workers=self.s.workers)
         self._check_budget()  # a resumed run whose model budget is spent starts nothing
+        if self.search.dedup:
+            self._fingerprint_seeds()
         for job in pending if not self.stopping else []:
             if job.agent is None:
                 self._start_proposal(job)
@@ -136,16 +155,19 @@ class Loop:
                 if STOP_REQUESTED.is_set():
                     self.stopping = True
                 self._check_budget()
+                self._pump()
                 self._fill()
-                if not self.futures:
+                if not self.futures and not self.slots.ready:
                     break
                 done, _ = cf.wait(list(self.futures), timeout=0.5, return_when=cf.FIRST_COMPLETED)
                 for fut in done:
                     phase, job = self.futures.pop(fut)
                     t0 = time.perf_counter()
-                    self._on_proposal(job, fut) if phase == "propose" else self._on_stage(job, fut)
+                    {"propose": self._on_proposal, "evaluate": self._on_stage,
+                     "confirm": self._on_confirm}[phase](job, fut)
                     self.overhead += time.perf_counter() - t0
                 self._report()
+            self._report_claim()
         finally:
             self.propose_pool.shutdown(wait=False, cancel_futures=True)
             self.drain_usage()
@@ -198,7 +220,7 @@ class Loop:
             for p in parents or []:
                 self._start_job(p)
             return
-        while len(self.futures) < self.s.workers and self._budget_left():
+        while self.slots.may_propose(self._in_propose(), self._in_eval()) and self._budget_left():
             job_rng = random.Random(self.job_seed(self.next_index))
             t0 = time.perf_counter()
             parents = self._select(1, job_rng)
@@ -225,22 +247,29 @@ class Loop:
         self.attempts += 1
         self.event("job_started", agent=job.parent, job=job.index, parent=job.parent, seed=job.seed)
         job.work = Path(tempfile.mkdtemp(prefix="dgm-prop-"))
+        checks = _Checks(self.search.dedup, self.search.precheck, self.fps, self.plan[0].locator
+                         or self.plan[0].suite if self.plan else None, self.s)
         fut = self.propose_pool.submit(_propose_job, self.a, self.proposer, job,
-                                       self.sandbox, dict(self.s.env or {}))
+                                       self.sandbox, dict(self.s.env or {}), checks)
         self.futures[fut] = ("propose", job)
 
     def _on_proposal(self, job: Job, fut: cf.Future) -> None:
         shutil.rmtree(job.work or "", ignore_errors=True)
-        result, prep, seconds = fut.result()
+        result, prep, seconds, found = fut.result()
         common = dict(proposer=self.proposer.name, run=self.s.run_id, job=job.index, seconds=seconds)
         if isinstance(result, ProposalRejected):
             self.a.record_rejected_proposal(job.parent, result.reason, usage=result.usage, **common)
             self.event("job_done", job=job.index, outcome="rejected", reason=result.reason)
             self.reporter.child(None, "rejected", None, result.reason)
             return
+        if found.get("precheck"):  # turned away before any evaluation: no agent, no budget
+            prep.reason = f"pre-check failed: {found['precheck']}"
         res = self.a.commit_child(prep, usage=result.usage, diagnosis=result.diagnosis,
                                   transplant_from=result.transplant_from,
-                                  inspirations=result.inspirations, **common)
+                                  inspirations=result.inspirations, meta=result.meta, **common)
+        if found.get("precheck"):
+            searchlog.record_rejected_outcome(self.a, res.proposal_id, result.meta.get("operator"),
+                                              run=self.s.run_id, outcome="precheck")
         if result.transcript:
             self.a.record_transcript(res.agent_id, result.transcript, run=self.s.run_id, kind="proposal")
         if not res.ok:
@@ -248,6 +277,11 @@ class Loop:
             self.reporter.child(None, "rejected", None, res.reason)
             return
         job.agent = res.agent_id
+        if found.get("fingerprint"):
+            searchlog.set_fingerprint(self.a, job.agent, found["fingerprint"])
+            if self._duplicate(job, found["fingerprint"]):
+                return
+            self.fps.setdefault(found["fingerprint"], job.agent)
         self.children += 1
         self.pop.add(job.agent, job.parent)
         self.event("child_committed", agent=job.agent, job=job.index, summary=result.summary)
@@ -275,6 +309,16 @@ class Loop:
         self._submit_stage(job)
 
     def _submit_stage(self, job: Job) -> None:
+        if self.slots.limited:  # evaluations wait for a slot of their own
+            self.slots.ready.append(job)
+            self._pump()
+            return
+        self._start_stage(job)
+
+    def _start_stage(self, job: Job) -> None:
+        if job.confirm is not None:
+            self._start_confirm(job)
+            return
         step = self.plan[job.pos]
         env, mounts = dict(self.s.env or {}), []
         if self.s.gateway is not None:  # the agent's own key label: usage is metered per agent
@@ -298,6 +342,7 @@ class Loop:
             self.a.set_status(job.agent, "failed", reason[:500])
             self.pop.set_status(job.agent, "failed")
             self.reporter.child(job.agent, "failed", None, reason)
+            self._outcome(job.agent, "failed")
             return
         gw = self.s.gateway
         if gw is not None and gw.refused(job.agent):
@@ -316,6 +361,9 @@ class Loop:
                            [job.agent])[0]
         self.pop.set_results(job.agent, own[0] or 0.0, own[1], own[2] or 0)
         self.pop.set_score(job.agent, score)
+        if self.needs_tasks:
+            for r in outcome.results:
+                self.pop.add_task(job.agent, r.task_id, float(r.score), getattr(r, "seconds", 0.0))
         self.event("stage_done", agent=job.agent, suite=step.suite, stage=step.stage,
                    score=outcome.score, tasks=len(outcome.results))
         nxt = next_step(self.plan, job.pos, outcome.score)
@@ -336,31 +384,147 @@ class Loop:
                 self.reporter.message(f"warning: seed {ag.id} scored 0 on stage 1; it stays a parent")
         elif s1 <= 0:
             status, reason = "rejected", "scored 0 on stage 1 (see its evaluation logs)"
-        elif self.s.admission == "keep_better":
-            seed_score = min((self.pop.members[s].score or 0.0) for s in self.seed_ids) if self.seed_ids else 0.0
-            if (ag.score or 0.0) < seed_score - self.s.admission_margin:
-                status, reason = "rejected", (f"score {ag.score:.3f} below the seed's {seed_score:.3f} "
-                                              f"minus margin {self.s.admission_margin}")
+        elif self.s.admission == "keep_better" and self.seed_ids:
+            reason = keep_better(self.a, ag.id, self.seed_ids[0], margin=self.s.admission_margin,
+                                 confidence=self.search.confidence)
+            status = "rejected" if reason else status
+        best = self.pop.best()
         self.event("job_done", agent=ag.id, job=job.index, outcome=status, score=ag.score)
         self.a.set_status(ag.id, status, reason)
         self.pop.set_status(ag.id, status)
         self.reporter.child(ag.id, status, ag.score, ag.summary)
+        if ag.parent is not None:
+            self._outcome(ag.id, status)
+        if status == "admitted" and self.confirmer.might_be_best(
+                ag.id, None if best is None or ag.parent is None else best.score):
+            self._confirm(ag.id)
+
+    # -- the search's hooks (logic in searchlog / admission / scheduling) -------
+    def _outcome(self, agent: str, outcome: str) -> None:
+        searchlog.record_outcome(self.a, agent, run=self.s.run_id, outcome=outcome,
+                                 z=self.search.success_z, confidence=self.search.confidence)
+
+    def _duplicate(self, job: Job, fp: str) -> bool:
+        orig = self.fps.get(fp)
+        if orig is None or orig == job.agent:
+            return False
+        searchlog.mark_duplicate(self.a, job.agent, orig)
+        self.pop.add(job.agent, job.parent, "duplicate")
+        self.event("job_done", agent=job.agent, job=job.index, outcome="duplicate", of=orig)
+        self.reporter.child(job.agent, "duplicate", self.a.agent(job.agent).score,
+                            f"same program as {orig}")
+        self._outcome(job.agent, "duplicate")
+        return True
+
+    def _fingerprint_seeds(self) -> None:
+        from .dedup import fingerprint_dir
+        have = {aid for aid in self.fps.values()}
+        for aid in self.seed_ids:
+            if aid not in have and not self.a.query("SELECT 1 FROM fingerprints WHERE agent=?", [aid]):
+                with tempfile.TemporaryDirectory(prefix="dgm-fp-") as tmp:
+                    fp = fingerprint_dir(self.a.materialize(aid, Path(tmp) / "agent"))
+                searchlog.set_fingerprint(self.a, aid, fp)
+                self.fps.setdefault(fp, aid)
+
+    def _confirm(self, agent: str) -> None:
+        """Re-evaluate a possible best (and the seed, on the same stages) with more seeds."""
+        todo = self.confirmer.tasks(agent)
+        if self.seed_ids and agent != self.seed_ids[0]:
+            todo += [t for t in self.confirmer.tasks(self.seed_ids[0], stages_of=agent)
+                     if not self.confirmer.pending.get((t.agent, t.suite, t.stage, t.seed))]
+        for t in todo:
+            self.confirmer.pending[(t.agent, t.suite, t.stage, t.seed)] = 1
+            self._submit_stage(Job(-2, t.seed, agent=t.agent, confirm=t))
+
+    def _start_confirm(self, job: Job) -> None:
+        t = job.confirm
+        task = StageTask(repo=str(self.a.git.path), commit=self.a.agent(t.agent).commit_sha,
+                         suite=t.locator, stage=t.stage, seed=t.seed, device=self.s.device,
+                         sandbox=self.s.sandbox, image=self.s.image, env=dict(self.s.env or {}),
+                         network=self.s.network)
+        self.event("confirm_started", agent=t.agent, suite=t.suite, stage=t.stage, seed=t.seed)
+        self.futures[self.executor.submit(evaluate_stage, task)] = ("confirm", job)
+
+    def _on_confirm(self, job: Job, fut: cf.Future) -> None:
+        t = job.confirm
+        self.confirmer.pending.pop((t.agent, t.suite, t.stage, t.seed), None)
+        try:
+            outcome = fut.result()
+        except Exception as exc:  # infrastructure: the claim simply has one seed fewer
+            self.event("confirm_failed", agent=t.agent, seed=t.seed, reason=f"{type(exc).__name__}: {exc}")
+            return
+        searchlog.record_confirmation(self.a, t.agent, t.suite, t.stage, t.seed, outcome.results,
+                                      self.s.run_id)
+        self.event("confirm_done", agent=t.agent, suite=t.suite, stage=t.stage, seed=t.seed,
+                   score=outcome.score)
+
+    def _pump(self) -> None:
+        while self.slots.ready and self.slots.may_evaluate(self._in_eval()):
+            self._start_stage(self.slots.ready.popleft())
+
+    def _report_claim(self) -> None:
+        if not self.seed_ids or self.search.confirm_seeds == 0:
+            return
+        claim = self.confirmer.claim(self.seed_ids[0])
+        if claim is not None:
+            self.event("best_claim", agent=claim.agent, mean=claim.mean, seeds=claim.seeds,
+                       gain=None if claim.gain is None else [claim.gain.mean, claim.gain.lo, claim.gain.hi],
+                       seed_sd=claim.seed_sd)
+            self.reporter.message(claim.line(self.seed_ids[0]))
+
+
+@dataclass
+class _Checks:
+    """What a proposal worker checks on its child before the scheduler sees it."""
+
+    dedup: bool
+    precheck: bool
+    known: dict  # fingerprint -> agent (the scheduler's; read only here)
+    suite: str | None  # the first stage's suite locator, for its dynamic pre-check
+    settings: LoopSettings
 
 
 def _propose_job(archive: Archive, proposer: Proposer, job: Job, sandbox: Any,
-                 env: dict) -> tuple[Proposal | ProposalRejected, Any, float]:
+                 env: dict, checks: _Checks | None = None
+                 ) -> tuple[Proposal | ProposalRejected, Any, float, dict]:
     """Worker side of a proposal: check the parent out, propose, and write the child's
-    git objects (``prepare_child``); the scheduler then commits it to the archive."""
+    git objects (``prepare_child``); fingerprint and pre-check the child; the scheduler
+    then commits it to the archive."""
     t0 = time.monotonic()
     prep = None
+    found: dict = {}
     try:
         parent_dir = archive.materialize(job.parent, job.work / "parent")
         ctx = ProposeContext(parent_id=job.parent, parent_dir=parent_dir, rng=random.Random(job.seed),
                              archive=archive, work_dir=job.work, sandbox=sandbox, gateway_env=env)
         result: Proposal | ProposalRejected = proposer.propose(ctx)
         prep = archive.prepare_child(job.parent, result.diff, result.summary)
+        if checks is not None and prep.reason is None and (checks.dedup or checks.precheck):
+            found = _check_child(archive, job, prep, checks)
     except ProposalRejected as rej:
         result = rej
     except Exception as exc:  # a proposer bug must not kill the run: record it as a rejection
         result = ProposalRejected(f"proposer error: {type(exc).__name__}: {exc}")
-    return result, prep, time.monotonic() - t0
+    return result, prep, time.monotonic() - t0, found
+
+
+def _check_child(archive: Archive, job: Job, prep: Any, checks: _Checks) -> dict:
+    from .dedup import fingerprint_dir
+    from .precheck import dynamic_check, static_check
+
+    child = archive.git.materialize(prep.commit, job.work / "child")
+    found: dict = {}
+    if checks.dedup:
+        found["fingerprint"] = fingerprint_dir(child)
+        if found["fingerprint"] in checks.known:
+            return found  # a duplicate is never evaluated: nothing to pre-check
+    if checks.precheck:
+        parent = archive.materialize(job.parent, job.work / "parent-clean")
+        why = static_check(child, parent)
+        if why is None and checks.suite is not None:
+            s = checks.settings
+            why = dynamic_check(child, checks.suite, seed=s.seed, sandbox=s.sandbox, image=s.image,
+                                device=s.device, env=dict(s.env or {}), work=job.work / "check")
+        if why:
+            found["precheck"] = why
+    return found

@@ -17,6 +17,7 @@ class Member:
     status: str
     score: float | None = None
     admitted_children: int = 0
+    failed_children: int = 0  # children rejected, failed or found to be duplicates
     own_sum: float = 0.0  # this agent's per-task results
     own_n: int = 0
     own_pass: int = 0
@@ -24,6 +25,12 @@ class Member:
     clade_n: int = 0
     clade_pass: int = 0
     children: list[str] = field(default_factory=list)
+    # Per-task scores and seconds per task: loaded only for strategies that need them (qd).
+    tasks: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+UNPRODUCTIVE = ("rejected", "failed", "duplicate")
 
 
 class Population:
@@ -33,8 +40,26 @@ class Population:
         self.members: dict[str, Member] = {}
 
     @classmethod
-    def from_archive(cls, archive) -> "Population":
-        """Rebuild from the agents table and its per-agent totals (one query)."""
+    def from_archive(cls, archive, with_tasks: bool = False) -> "Population":
+        """Rebuild from the agents table and its per-agent totals (one query); with
+        ``with_tasks`` also every admitted agent's per-task scores (one more query)."""
+        pop = cls._from_archive(archive)
+        if with_tasks:
+            for aid, task, score, secs in archive.query(
+                    "SELECT e.agent, e.task, e.score, e.seconds FROM evaluations e JOIN agents a "
+                    "ON a.id = e.agent WHERE a.status = 'admitted' ORDER BY e.id"):
+                pop.add_task(aid, task, score, secs)
+        return pop
+
+    def add_task(self, agent_id: str, task: str, score: float, seconds: float | None) -> None:
+        m = self.members[agent_id]
+        n = len(m.tasks)
+        if task not in m.tasks:  # running mean of seconds per task
+            m.seconds = (m.seconds * n + (seconds or 0.0)) / (n + 1)
+        m.tasks[task] = score
+
+    @classmethod
+    def _from_archive(cls, archive) -> "Population":
         pop = cls()
         members = pop.members
         rows = archive.agents_with_results(("id", "parent", "status", "score"))
@@ -69,11 +94,17 @@ class Population:
             self.members[parent].children.append(agent_id)
             if status == "admitted":
                 self.members[parent].admitted_children += 1
+            elif status in UNPRODUCTIVE:
+                self.members[parent].failed_children += 1
 
     def set_status(self, agent_id: str, status: str) -> None:
         m = self.members[agent_id]
-        if m.parent in self.members and (status == "admitted") != (m.status == "admitted"):
-            self.members[m.parent].admitted_children += 1 if status == "admitted" else -1
+        up = self.members.get(m.parent) if m.parent is not None else None
+        if up is not None:
+            if (status == "admitted") != (m.status == "admitted"):
+                up.admitted_children += 1 if status == "admitted" else -1
+            if (status in UNPRODUCTIVE) != (m.status in UNPRODUCTIVE):
+                up.failed_children += 1 if status in UNPRODUCTIVE else -1
         m.status = status
 
     def set_score(self, agent_id: str, score: float | None) -> None:

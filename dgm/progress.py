@@ -54,7 +54,8 @@ class RichReporter(Reporter):
         self.progress.update(self.task, completed=done, running=running, best=b)
 
     def child(self, agent: str | None, status: str, score: float | None, summary: str | None) -> None:
-        mark = {"admitted": "[green]✓", "rejected": "[red]✗", "failed": "[red]!"}.get(status, " ")
+        mark = {"admitted": "[green]✓", "rejected": "[red]✗", "failed": "[red]!",
+                "duplicate": "[yellow]="}.get(status, "[dim] ")
         sc = "-" if score is None else f"{score:.3f}"
         self.progress.console.print(f"{mark}[/] {escape(agent or '(no child)')} {status:<9} {sc:>6}  "
                                     f"[dim]{escape((summary or '')[:90])}[/]")

@@ -51,7 +51,7 @@ class RunSummary:
 
 
 def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
-    strategy = make_strategy(cfg.selection)
+    strategy = make_strategy(cfg.selection, cfg.search)
     check_proposer(cfg.proposer, cfg)  # first: a missing endpoint is the likeliest problem
     proposer = make_proposer(cfg.proposer, cfg) if cfg.proposer not in MODEL_PROPOSERS else None
     manifest = load_manifest(cfg.seed_agent)
@@ -160,7 +160,8 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
                             schedule=cfg.schedule, generation_size=cfg.generation_size,
                             wall_seconds=cfg.wall_seconds, admission=cfg.admission,
                             admission_margin=cfg.admission_margin, sandbox=cfg.sandbox,
-                            image=image, device=cfg.device, env=dict(cfg.agent_env))
+                            image=image, device=cfg.device, env=dict(cfg.agent_env),
+                            search=cfg.search)
     gateway = start_gateway(cfg, reporter, archive, run_id) if needs_gateway(cfg) else None
     settings.gateway = gateway
     proposer = p.proposer or make_proposer(cfg.proposer, cfg, gateway.access, image=image)

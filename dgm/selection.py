@@ -46,21 +46,48 @@ def _normalise(weights: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in weights.items()}
 
 
+def _children(c: Member, count_failed: bool) -> int:
+    return c.admitted_children + (c.failed_children if count_failed else 0)
+
+
 class DGMSelection(Strategy):
-    """DGM's score_child_prop: sigmoid(λ(α − α₀)) × 1/(1 + admitted children)."""
+    """DGM's score_child_prop with DGM-H's 2026 centring: sigmoid(λ(α − α₀)) / (1 + n).
+
+    α₀ is the mean of the archive's top-k scores (k = 3), so the sigmoid's
+    steep part sits where the best agents are whatever the score's scale; n
+    counts a parent's children, failed ones included unless configured off.
+    """
 
     name = "dgm"
 
-    def __init__(self, lam: float = 10.0, alpha0: float = 0.5):
-        self.lam, self.alpha0 = lam, alpha0
+    def __init__(self, lam: float = 10.0, top_k: int = 3, count_failed: bool = True):
+        self.lam, self.top_k, self.count_failed = lam, top_k, count_failed
+
+    def centre(self, cands: Sequence[Member]) -> float:
+        top = sorted((c.score for c in cands), reverse=True)[:self.top_k]
+        return sum(top) / len(top)
 
     def probabilities(self, cands: Sequence[Member]) -> dict[str, float]:
-        return _normalise({c.id: sigmoid(self.lam * (c.score - self.alpha0)) / (1 + c.admitted_children)
+        a0 = self.centre(cands)
+        return _normalise({c.id: sigmoid(self.lam * (c.score - a0)) / (1 + _children(c, self.count_failed))
                            for c in cands})
 
 
-class ScoreSelection(DGMSelection):
-    """DGM's score_prop: the sigmoid of the score alone."""
+class DGM2025Selection(DGMSelection):
+    """DGM 2025's score_child_prop: a fixed centre α₀ = 0.5, admitted children only."""
+
+    name = "dgm2025"
+
+    def __init__(self, lam: float = 10.0, alpha0: float = 0.5, count_failed: bool = False):
+        super().__init__(lam, count_failed=count_failed)
+        self.alpha0 = alpha0
+
+    def centre(self, cands: Sequence[Member]) -> float:
+        return self.alpha0
+
+
+class ScoreSelection(DGM2025Selection):
+    """DGM's score_prop: the sigmoid of the score alone (fixed centre 0.5)."""
 
     name = "score"
 
@@ -142,11 +169,28 @@ class HGMSelection(Strategy):
         return {k: v / samples for k, v in counts.items()}
 
 
-STRATEGIES = {cls.name: cls for cls in (DGMSelection, ScoreSelection, RandomSelection,
-                                        GreedySelection, WeightedSelection, HGMSelection)}
+def _qd():
+    from .qd import QDSelection
+    return QDSelection
 
 
-def make_strategy(name: str) -> Strategy:
+STRATEGIES = {cls.name: cls for cls in (DGMSelection, DGM2025Selection, ScoreSelection,
+                                        RandomSelection, GreedySelection, WeightedSelection,
+                                        HGMSelection)}
+STRATEGIES["qd"] = None  # built lazily (dgm.qd)
+
+
+def make_strategy(name: str, search=None) -> Strategy:
+    """The strategy ``name``, with its knobs from ``search`` (a SearchConfig) when given."""
     if name not in STRATEGIES:
         raise ConfigError(f"unknown selection strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
+    if search is None:
+        return _qd()() if name == "qd" else STRATEGIES[name]()
+    if name == "dgm":
+        return DGMSelection(search.dgm_lambda, search.dgm_top_k, search.count_failed_children)
+    if name in ("dgm2025", "score"):
+        return STRATEGIES[name](search.dgm_lambda)  # the 2025 rule, as it was
+    if name == "qd":
+        return _qd()(bins=search.qd_bins, depth=search.qd_group_depth, compute=search.qd_compute,
+                     novelty_weight=search.novelty_weight, k=search.novelty_k)
     return STRATEGIES[name]()

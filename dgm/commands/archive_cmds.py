@@ -20,7 +20,7 @@ from ..termsafe import markup as escape
 from .common import ArchiveOpt, cli_errors, console, fail, new_archive_path, open_archive
 
 MARKS = {"admitted": "[green]✓[/]", "rejected": "[red]✗[/]", "failed": "[red]![/]",
-         "evaluating": "[yellow]…[/]", "proposed": "[dim]?[/]"}
+         "evaluating": "[yellow]…[/]", "proposed": "[dim]?[/]", "duplicate": "[yellow]=[/]"}
 
 
 def fmt_score(score: float | None) -> str:

@@ -24,8 +24,16 @@ def make_proposer(name: str, config=None, access=None, image: str | None = None)
     """The proposer; model proposers need the running gateway's ``access``."""
     check_proposer(name, config)
     if name == "mutation":
-        from .mutation import MutationProposer
-        return MutationProposer()
+        from .mutation import WEIGHTS, MutationProposer
+        search = getattr(config, "search", None)
+        if search is None:
+            return MutationProposer()
+        unknown = set(search.operators) - set(WEIGHTS)
+        if unknown:
+            raise ConfigError(f"search.operators: unknown operator {sorted(unknown)[0]!r}; "
+                              f"choose among {', '.join(WEIGHTS)}")
+        return MutationProposer({**WEIGHTS, **search.operators}, bandit=search.bandit,
+                                crossover=search.crossover)
     if access is None:
         raise ConfigError(f"proposer {name!r} needs the model gateway to be running")
     if name == "llm":

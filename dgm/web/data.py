@@ -15,8 +15,8 @@ from ..errors import DgmError
 from ..lineage import Lineage
 from .layout import tree_layout
 
-STATUS_ORDER = ("admitted", "evaluating", "proposed", "rejected", "failed")
-TERMINAL = {"admitted", "rejected", "failed"}
+STATUS_ORDER = ("admitted", "evaluating", "proposed", "rejected", "failed", "duplicate")
+TERMINAL = {"admitted", "rejected", "failed", "duplicate"}
 MAX_DIFF_LINES = 6000
 MAX_TEXT_CHARS = 400_000
 MAX_FILE_BYTES = 1_000_000
@@ -89,8 +89,8 @@ def runs(a: Archive) -> list[dict]:
         except ValueError:
             cfg = {}
         spent = _cost(a, "WHERE run=?", (rid,))
-        children = a.query("SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL",
-                           [rid])[0][0]
+        children = a.query("SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL "
+                           "AND status != 'duplicate'", [rid])[0][0]  # duplicates cost no budget
         end = finished or (time.time() if status == "running" else updated)
         elapsed = end - created if created and end else None
         bounds = [{"name": name, "limit": limit, "used": _used(name, spent, children, elapsed)}

@@ -453,8 +453,8 @@ def test_a_version_1_archive_reads_as_it_is_then_migrates_when_opened_to_write(t
     assert (path / "dgm.db").read_bytes() == before
 
     with Archive.open(path) as a:  # for writing: migrated once, in place
-        assert a.schema_version == dbmod.SCHEMA_VERSION == 2
-        assert a.query("SELECT value FROM meta WHERE key='schema_version'") == [("2",)]
+        assert a.schema_version == dbmod.SCHEMA_VERSION == 3
+        assert a.query("SELECT value FROM meta WHERE key='schema_version'") == [("3",)]
         assert totals(a) == want == grouped(a)
         assert a.check() == []
         a.record_evaluation("000002", "s", 2, [TaskResult("c", 0.25, False)])
@@ -465,7 +465,7 @@ def test_a_version_1_archive_reads_as_it_is_then_migrates_when_opened_to_write(t
         index = a.query("SELECT name FROM sqlite_master WHERE name='proposals_run_job'")
         assert index == [("proposals_run_job",)]
     with Archive.open(path, readonly=True) as a:
-        assert a.schema_version == 2
+        assert a.schema_version == 3
         assert lineage_totals(Lineage.load(a))["000002"] == (1.75, 3, 2)
 
 
@@ -473,10 +473,10 @@ def test_a_later_version_1_archive_with_the_job_column_migrates_too(tmp_path):
     path = tmp_path / "v1"
     want = make_v1_archive(path, tmp_path, with_job=True)
     with Archive.open(path) as a:
-        assert a.schema_version == 2 and totals(a) == want
+        assert a.schema_version == dbmod.SCHEMA_VERSION and totals(a) == want
         assert [p["job"] for p in a.proposals()] == [None]
     with Archive.open(path) as a:  # a second open finds nothing to do
-        assert a.schema_version == 2 and totals(a) == want
+        assert a.schema_version == dbmod.SCHEMA_VERSION and totals(a) == want
 
 
 def test_the_reader_answers_many_and_long_names_in_order(store, tmp_path):

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from dgm.archive import Archive
+from dgm.searchlog import gain_over
 
 from loop_helpers import DGM, TOY, run_dgm, toy_args
 
@@ -15,7 +16,8 @@ def test_offline_run_commits_the_budget_and_reports_the_best(tmp_path):
     assert "best agent" in r.stdout and "dgm tree" in r.stdout and "dgm replay" in r.stdout
     with Archive.open(tmp_path / "a", readonly=True) as a:
         assert a.check() == []
-        rows = a.query("SELECT status, score FROM agents WHERE parent IS NOT NULL")
+        rows = a.query("SELECT status, score FROM agents WHERE parent IS NOT NULL "
+                       "AND status != 'duplicate'")
         assert len(rows) == 6
         assert all(s in ("admitted", "rejected") for s, _ in rows)
         kinds = [e["kind"] for e in a.events()]
@@ -37,36 +39,44 @@ def test_json_output_and_resume_extends_the_budget(tmp_path):
     summary = json.loads(r.stdout.splitlines()[-1])
     assert summary["children"] == 5
     with Archive.open(tmp_path / "a", readonly=True) as a:
-        assert a.query("SELECT COUNT(*) FROM agents WHERE parent IS NOT NULL")[0][0] == 5
+        assert a.query("SELECT COUNT(*) FROM agents WHERE parent IS NOT NULL "
+                       "AND status != 'duplicate'")[0][0] == 5
         assert [e["kind"] for e in a.events(kind="run_resumed")] == ["run_resumed"]
 
 
 @pytest.mark.parametrize("schedule", ["generational", "async"])
 def test_schedules_and_strategies(tmp_path, schedule):
-    for strategy in ("greedy", "hgm", "random", "weighted", "score"):
+    for strategy in ("greedy", "hgm", "random", "weighted", "score", "dgm2025", "qd"):
         r = run_dgm(toy_args(tmp_path / f"{schedule}-{strategy}", 4, "--schedule", schedule,
                              "--selection", strategy, "--workers", "2"))
         assert r.returncode == 0, r.stderr
         with Archive.open(tmp_path / f"{schedule}-{strategy}", readonly=True) as a:
-            assert a.query("SELECT COUNT(*) FROM agents WHERE parent IS NOT NULL")[0][0] == 4
+            assert a.query("SELECT COUNT(*) FROM agents WHERE parent IS NOT NULL "
+                           "AND status != 'duplicate'")[0][0] == 4
             assert a.check() == []
 
 
-def test_keep_better_rejects_children_far_below_the_seed(tmp_path):
+def test_keep_better_rejects_children_confidently_below_the_seed(tmp_path):
     r = run_dgm(toy_args(tmp_path / "a", 8, "--admission", "keep_better", "--seed", "3"))
     assert r.returncode == 0, r.stderr
     with Archive.open(tmp_path / "a", readonly=True) as a:
-        seed_score = a.query("SELECT score FROM agents WHERE parent IS NULL")[0][0]
-        for status, score, reason in a.query(
-                "SELECT status, score, reason FROM agents WHERE parent IS NOT NULL"):
-            if status == "admitted":
-                assert score >= seed_score - 0.1
-            elif status == "rejected" and score is not None and score > 0:
-                assert "below the seed" in reason
+        seed = a.query("SELECT id FROM agents WHERE parent IS NULL")[0][0]
+        verdicts = set()
+        for aid, status, score, reason in a.query(
+                "SELECT id, status, score, reason FROM agents WHERE parent IS NOT NULL "
+                "AND status IN ('admitted', 'rejected')"):
+            if not score:
+                continue  # scored 0 on stage 1: rejected before keep_better
+            iv = gain_over(a, aid, seed)  # the paired per-task interval the rule used
+            assert (status == "rejected") == (iv.hi < 0), (aid, status, iv)
+            if status == "rejected":
+                assert "confidently worse than the seed" in reason
+            verdicts.add(status)
+        assert verdicts, "no child reached keep_better"
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--selection", "best"], "selection: Input should be 'dgm', 'score', 'greedy', 'random', 'hgm' or 'weighted'"),
+    (["--selection", "best"], "selection: Input should be 'dgm', 'dgm2025', 'score', 'greedy', 'random', 'hgm', 'weighted' or 'qd'"),
     (["--proposer", "magic"], "proposer: Input should be 'mutation', 'llm' or 'self'"),
     (["--suite", "nonexistent"], "unknown suite 'nonexistent'; known suites:"),
     (["--seed-agent", "/tmp"], "/tmp is not an agent: it has no agent.toml"),

@@ -31,7 +31,7 @@ def test_summary_counts_best_and_cost(client, ids):
     s = client.get("/api/summary").json()
     assert s["agents"] == 6
     assert s["by_status"] == {"admitted": 3, "evaluating": 1, "proposed": 0, "rejected": 1,
-                              "failed": 1}
+                              "failed": 1, "duplicate": 0}
     assert s["best"]["id"] == ids["best"] and s["best"]["score"] == pytest.approx(7.5 / 8)
     assert s["rejected_proposals"] == 1
     assert s["cost"]["total_cost"] == pytest.approx(0.0123 + 0.0021)

@@ -63,9 +63,10 @@ def test_viewer_follows_a_real_run(tmp_path):
         server.stop()
     assert len(set(seen)) >= 3, f"the viewer saw the archive grow: {sorted(set(seen))}"
     assert seen == sorted(seen)
-    assert summary["agents"] == CHILDREN + 1 and summary["runs"][0]["status"] == "finished"
+    dups = archive.query("SELECT COUNT(*) FROM agents WHERE status='duplicate'")[0][0]
+    assert summary["agents"] == CHILDREN + 1 + dups and summary["runs"][0]["status"] == "finished"
     lin = Lineage.load(archive)
-    assert tree["best_path"] == lin.best_path() and len(tree["nodes"]) == CHILDREN + 1
+    assert tree["best_path"] == lin.best_path() and len(tree["nodes"]) == CHILDREN + 1 + dups
     children = {b["name"]: b for b in summary["runs"][0]["bounds"]}["children"]
     assert children == {"name": "children", "limit": CHILDREN, "used": CHILDREN}
     assert best_page.status_code == 200 and "Diff against" in best_page.text

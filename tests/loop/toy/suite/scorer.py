@@ -41,5 +41,22 @@ class ToyFit(Suite):
         return StageOutcome(out, {"errors": " ".join(r.log for r in out)}, res.image_digest)
 
 
+    def precheck(self, agent_dir: Path, ctx: EvalContext) -> str | None:
+        """The quick check before stage 1: one prediction, which must be a JSON number list."""
+        scratch = ctx.workdir / "scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        (scratch / "xs.json").write_text("[0.0]")
+        cmd = load_manifest(agent_dir).commands["predict"] + ["/scratch/xs.json"]
+        res = ctx.sandbox.run(ctx.image or self.spec.image, cmd,
+                              mounts=[Mount(agent_dir, "/agent"), Mount(scratch, "/scratch", writable=True)],
+                              env={}, limits=self.spec.limits.to_limits(), workdir="/scratch")
+        try:
+            ys = json.loads(res.stdout)
+            assert isinstance(ys, list) and len(ys) == 1 and isinstance(ys[0], (int, float))
+        except Exception:
+            return f"predict on one x gave no number list: {(res.reason or res.stderr or res.stdout)[-300:]}"
+        return None
+
+
 def make_suite(spec):
     return ToyFit(spec)
