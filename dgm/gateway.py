@@ -29,6 +29,7 @@ import socketserver
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
@@ -37,8 +38,11 @@ import httpx
 
 from .errors import ConfigError
 from .gateway_access import SOCKET_NAME, GatewayAccess, verify_key
+from .gateway_body import BodyError, read_body
+from .gateway_budget import Estimate, Limits, Unbounded, prepare
 from .gateway_config import GatewayConfig, ModelRoles
-from .pricing import Meter, cost_of, find_price
+from .gateway_routes import Route, RouteTable, TargetError
+from .pricing import PICO, Meter, Price, cost_pico, find_price
 
 UsageCallback = Callable[[str, str, int, int, float], None]
 TranscriptCallback = Callable[[str, Any, Any], None]
@@ -57,6 +61,10 @@ class Gateway:
         self.log = log
         self.meter = Meter(config.budget_usd, config.budget_tokens)
         self._refused: dict[str, int] = {}  # label -> calls refused for the budget
+        self._inflight: dict[str, int] = {}  # label -> requests being served
+        self.routes = RouteTable(config.endpoints)
+        self._limits = Limits(config.max_output_tokens, config.max_choices,
+                              config.media_part_tokens, config.chat_max_tokens_field)
         self.prices = config.price_table()
         env = os.environ if environ is None else environ
         if config.api_key_env:
@@ -142,83 +150,175 @@ class Gateway:
         return (self.meter.total if label is None else self.meter.usage(label)).as_dict()
 
     # the work ----------------------------------------------------------------
-    def handle(self, label: str, method: str, path: str, raw: bytes) -> tuple[int, bytes]:
-        """Serve one authenticated request; returns (status, JSON body)."""
-        request: Any = None
-        if method == "POST":
-            try:
-                request = json.loads(raw or b"null")
-            except ValueError:
-                return _err(400, "request body is not JSON", "invalid_request_error")
-            if not isinstance(request, dict):
-                return _err(400, "request body must be a JSON object", "invalid_request_error")
-            if request.get("stream"):
-                return _err(400, "the dgm gateway does not support stream=true: "
-                            "metering needs the whole answer; call without streaming",
-                            "invalid_request_error")
-            why = self.meter.why_exhausted()
-            if why:
-                with self._transcript_lock:
-                    self._refused[label] = self._refused.get(label, 0) + 1
-                return _err(402, f"dgm gateway: {why}; the run is stopping", "budget_exhausted")
-            model = str(request.get("model") or "")
-            if self.config.budget_usd is not None and find_price(self.prices, model) is None:
-                return _err(400, f"dgm gateway: model {model!r} has no price in the run's price "
-                            "table, so its cost cannot be charged to the budget; use one of "
-                            f"{sorted(self.prices)}", "invalid_request_error")
-        status, body = self._forward(method, path, raw if method == "POST" else None)
-        if method == "POST":
-            self._account(label, request, status, body)
-        return status, body
+    def enter(self, label: str) -> bool:
+        """Count one request of ``label`` in flight; False when its concurrency cap is reached."""
+        with self._transcript_lock:
+            n = self._inflight.get(label, 0)
+            if n >= self.config.max_concurrent_per_label:
+                return False
+            self._inflight[label] = n + 1
+            return True
 
-    def _forward(self, method: str, path: str, raw: bytes | None) -> tuple[int, bytes]:
+    def leave(self, label: str) -> None:
+        with self._transcript_lock:
+            n = self._inflight.pop(label, 1) - 1
+            if n > 0:
+                self._inflight[label] = n
+
+    def refuse(self, label: str | None, status: int, message: str, kind: str) -> tuple[int, bytes]:
+        """Log a refusal (no request content in the line) and build its answer."""
+        self.log(f"gateway: refused {status} for {label or 'an unauthenticated caller'}: "
+                 f"{message[:200]}")
+        return _err(status, message, kind)
+
+    def handle(self, label: str, route: Route, raw: bytes) -> tuple[int, bytes]:
+        """Serve one authenticated request on an allowed route; returns (status, JSON body)."""
+        if route.method == "GET":
+            return self._handle_get(label, route)
+        try:
+            request = json.loads(raw or b"null")
+        except ValueError:
+            return self.refuse(label, 400, "request body is not JSON", "invalid_request_error")
+        if not isinstance(request, dict):
+            return self.refuse(label, 400, "request body must be a JSON object",
+                               "invalid_request_error")
+        if request.get("stream"):
+            return self.refuse(label, 400, "the dgm gateway does not support stream=true: "
+                               "metering needs the whole answer; call without streaming",
+                               "invalid_request_error")
+        why = self.meter.why_exhausted()
+        if why:
+            return self._budget_refusal(label, f"dgm gateway: {why}; the run is stopping")
+        model = str(request.get("model") or "")
+        price = find_price(self.prices, model)
+        if self.config.budget_usd is not None and price is None:
+            return self.refuse(label, 400, f"dgm gateway: model {model!r} has no price in the "
+                               "run's price table, so its cost cannot be charged to the budget; "
+                               f"use one of {sorted(self.prices)}", "invalid_request_error")
+        try:
+            estimate = prepare(route, request, price, self._limits)
+        except Unbounded as exc:
+            return self.refuse(label, 400, f"dgm gateway: {exc}", "invalid_request_error")
+        return self._forward_metered(label, route, request, model, price, estimate)
+
+    def _budget_refusal(self, label: str, message: str) -> tuple[int, bytes]:
+        with self._transcript_lock:
+            self._refused[label] = self._refused.get(label, 0) + 1
+        return self.refuse(label, 402, message, "budget_exhausted")
+
+    def _handle_get(self, label: str, route: Route) -> tuple[int, bytes]:
+        """A GET costs no tokens but is still a call: counted, and refused once the budget is spent."""
+        why = self.meter.why_exhausted()
+        if why:
+            return self._budget_refusal(label, f"dgm gateway: {why}; the run is stopping")
+        a = self._attempt("GET", route, None)
+        if a.status == 200:
+            self.meter.record(label, "", 0, 0, 0.0, 0)
+        if a.retry:
+            return _err(a.status, f"dgm gateway: {a.why}", "upstream_error")
+        return a.status, a.body
+
+    def _forward_metered(self, label: str, route: Route, request: dict, model: str,
+                         price: Price | None, est: Estimate) -> tuple[int, bytes]:
+        """Forward with retries; every attempt holds a worst-case reservation first.
+
+        An attempt that was refused upstream (429, 5xx, no connection) releases its
+        reservation; one whose outcome is unknown (timeout after sending, dropped
+        answer, unparseable 200) may have been billed and is charged its worst case;
+        a 200 is settled to the usage it reports.
+        """
         cfg = self.config
-        sub = path[3:] if path.startswith("/v1/") else path
-        url = cfg.base_url.rstrip("/") + sub
+        raw = json.dumps(request).encode()
+        failure = _Attempt(502, b"", "no", True, "no attempt made")
+        for attempt in range(cfg.max_retries + 1):
+            rid, why = self.meter.reserve(est.pico, est.tokens)
+            if rid is None:
+                if attempt == 0:
+                    return self._budget_refusal(label, f"dgm gateway: {why}")
+                return self.refuse(label, 402, f"dgm gateway: {failure.why}; no budget left "
+                                   f"for a retry: {why}", "budget_exhausted")
+            a = self._attempt("POST", route, raw)
+            if a.status == 200 and a.billed == "yes":
+                self._settle(label, rid, request, model, price, est, a.body)
+                return a.status, a.body
+            if a.billed == "maybe":
+                self._charge_worst(label, rid, model, est)
+            else:
+                self.meter.release(rid)
+            if not a.retry:  # a final answer (a 4xx the caller must see)
+                self._transcribe(label, request, a.status, a.body)
+                return a.status, a.body
+            failure = a
+            wait = min(cfg.max_backoff_seconds, cfg.backoff_seconds * 2 ** attempt)
+            wait = max(wait, min(cfg.max_backoff_seconds, a.retry_after))
+            if attempt < cfg.max_retries:
+                self.log(f"gateway: {a.why[:120]}; retry {attempt + 1}/{cfg.max_retries} "
+                         f"in {wait:.2f} s")
+                time.sleep(wait * random.uniform(1.0, 1.1))
+        return _err(failure.status, f"dgm gateway: gave up after {cfg.max_retries + 1} "
+                    f"attempts: {failure.why}", "upstream_error")
+
+    def _attempt(self, method: str, route: Route, raw: bytes | None) -> "_Attempt":
+        """One upstream attempt, classified (see _Attempt)."""
+        cfg = self.config
+        url = cfg.base_url.rstrip("/") + route.upstream  # never from the request
         headers = {"Content-Type": "application/json", "Accept": "application/json", **cfg.headers}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        failure = (502, "no attempt made")
-        for attempt in range(cfg.max_retries + 1):
-            wait = min(cfg.max_backoff_seconds, cfg.backoff_seconds * 2 ** attempt)
-            try:
-                r = self._upstream.request(method, url, content=raw, headers=headers)
-            except httpx.TimeoutException:
-                failure = (504, f"upstream did not answer within {cfg.timeout_seconds:g} s")
-            except httpx.HTTPError as exc:
-                failure = (502, f"upstream connection failed: {type(exc).__name__}: {exc}")
-            else:
-                if r.status_code == 429 or r.status_code >= 500:
-                    failure = (r.status_code, f"upstream answered {r.status_code}: {r.text[:300]}")
-                    wait = max(wait, min(cfg.max_backoff_seconds, _retry_after(r.headers) or 0))
-                elif r.status_code == 200 and not _is_json(r.content):
-                    failure = (502, f"upstream answered 200 with unparseable JSON "
-                               f"({len(r.content)} bytes: {r.content[:80]!r}...)")
-                else:
-                    return r.status_code, r.content
-            if attempt < cfg.max_retries:
-                self.log(f"gateway: {failure[1][:120]}; retry {attempt + 1}/{cfg.max_retries} "
-                         f"in {wait:.2f} s")
-                time.sleep(wait * random.uniform(1.0, 1.1))
-        status, why = failure
-        return _err(status, f"dgm gateway: gave up after {cfg.max_retries + 1} attempts: {why}",
-                    "upstream_error")
+        try:
+            r = self._upstream.request(method, url, content=raw, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent
+            return _Attempt(502, b"", "no", True, f"upstream connection failed: "
+                            f"{type(exc).__name__}: {exc}")
+        except httpx.TimeoutException:
+            return _Attempt(504, b"", "maybe", True,
+                            f"upstream did not answer within {cfg.timeout_seconds:g} s")
+        except httpx.HTTPError as exc:
+            return _Attempt(502, b"", "maybe", True, f"upstream connection failed: "
+                            f"{type(exc).__name__}: {exc}")
+        if r.status_code == 429 or r.status_code >= 500:
+            return _Attempt(r.status_code, r.content, "no", True,
+                            f"upstream answered {r.status_code}: {r.text[:300]}",
+                            _retry_after(r.headers) or 0.0)
+        if r.status_code == 200 and not _is_json(r.content):
+            return _Attempt(502, b"", "maybe", True, f"upstream answered 200 with unparseable "
+                            f"JSON ({len(r.content)} bytes: {r.content[:80]!r}...)")
+        return _Attempt(r.status_code, r.content, "yes" if r.status_code == 200 else "no", False)
 
-    def _account(self, label: str, request: dict, status: int, body: bytes) -> None:
+    def _charge_worst(self, label: str, rid: int, model: str, est: Estimate) -> None:
+        self.meter.settle(rid, label, model, est.prompt_tokens, est.completion_tokens, est.pico)
+        self.log(f"gateway: an attempt for {label} may have been billed; charged its worst case "
+                 f"(${est.pico / PICO:.6f})")
+        if self.on_usage:
+            self._callback("on_usage", self.on_usage, label, model, est.prompt_tokens,
+                           est.completion_tokens, est.pico / PICO)
+
+    def _settle(self, label: str, rid: int, request: dict, model: str, price: Price | None,
+                est: Estimate, body: bytes) -> None:
+        response: Any = json.loads(body)
+        usage = _usage_of(response) if isinstance(response, dict) else None
+        name = str(response.get("model") or model) if isinstance(response, dict) else model
+        if usage is None:  # no usage reported: the worst case is all we know
+            p, c, pico = est.prompt_tokens, est.completion_tokens, est.pico
+            self.log(f"gateway: the upstream reported no usage for {label}; charged the worst case")
+        else:
+            p, c = usage
+            pico = cost_pico(price or find_price(self.prices, name), p, c)
+        if not self.meter.settle(rid, label, name, p, c, pico):
+            self.log(f"gateway: {label}'s call cost more than its reservation ({p}+{c} tokens, "
+                     f"${pico / PICO:.6f} > ${est.pico / PICO:.6f}); the estimate is wrong for "
+                     "this upstream")
+        if self.on_usage:
+            self._callback("on_usage", self.on_usage, label, name, p, c, pico / PICO)
+        if self.meter.exhausted:
+            self.log(f"gateway: {self.meter.why_exhausted()}; further calls are refused")
+        self._transcribe(label, request, 200, body)
+
+    def _transcribe(self, label: str, request: dict, status: int, body: bytes) -> None:
         try:
             response: Any = json.loads(body)
         except ValueError:
             response = {"unparsed": body[:2000].decode("utf-8", "replace")}
-        if status == 200 and isinstance(response, dict):
-            model = str(response.get("model") or request.get("model") or "")
-            p, c = _usage_of(request, response)
-            cost = cost_of(find_price(self.prices, str(request.get("model") or model))
-                           or find_price(self.prices, model), p, c)
-            self.meter.record(label, model, p, c, cost)
-            if self.on_usage:
-                self._callback("on_usage", self.on_usage, label, model, p, c, cost)
-            if self.meter.exhausted:
-                self.log(f"gateway: {self.meter.why_exhausted()}; further calls are refused")
         if self.on_transcript:
             self._callback("on_transcript", self.on_transcript, label, request, response)
         if self.config.transcript_dir:
@@ -241,15 +341,27 @@ class Gateway:
             fh.write(line + "\n")
 
 
-def _usage_of(request: dict, response: dict) -> tuple[int, int]:
-    """Prompt and completion tokens from the answer; estimated (4 chars/token) if absent."""
+@dataclass(frozen=True)
+class _Attempt:
+    """One upstream attempt. ``billed``: yes (a 200), no (refused or never sent), maybe
+    (sent, outcome unknown: the provider may have charged it). ``retry``: worth retrying."""
+
+    status: int
+    body: bytes
+    billed: str
+    retry: bool
+    why: str = ""
+    retry_after: float = 0.0
+
+
+def _usage_of(response: dict) -> tuple[int, int] | None:
+    """Prompt and completion tokens the upstream reports (chat, responses or embeddings)."""
     u = response.get("usage") if isinstance(response.get("usage"), dict) else {}
     p = u.get("prompt_tokens", u.get("input_tokens"))
-    c = u.get("completion_tokens", u.get("output_tokens"))
-    if isinstance(p, int) and isinstance(c, int):
-        return max(p, 0), max(c, 0)
-    return (len(json.dumps(request.get("messages", request))) // 4,
-            len(json.dumps(response.get("choices", response))) // 4)
+    c = u.get("completion_tokens", u.get("output_tokens", 0 if p is not None else None))
+    if isinstance(p, int) and isinstance(c, int) and not isinstance(p, bool) and p >= 0 and c >= 0:
+        return p, c
+    return None
 
 
 def _is_json(body: bytes) -> bool:
@@ -290,11 +402,19 @@ class _TCPHTTPServer(ThreadingHTTPServer):
     request_queue_size = 256
 
 
+_REFUSED_METHODS = ("PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE")
+
+
 def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
     max_bytes = int(gw.config.max_request_mb * 1024 * 1024)
 
     class Handler(BaseHTTPRequestHandler):
+        """Order of checks: key (headers only), target and allow-list, concurrency, then the
+        body, read with a hard cap. Nothing before the body check reads the body, and a
+        refusal before it closes the connection (the unread body is never parsed)."""
+
         protocol_version = "HTTP/1.1"
+        timeout = gw.config.read_timeout_seconds  # a stalled caller cannot hold a thread
 
         def setup(self) -> None:
             super().setup()
@@ -304,50 +424,95 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # AF_UNIX peers have no address to log
             pass
 
-        def _reply(self, status: int, body: bytes) -> None:
+        def handle_expect_100(self) -> bool:
+            return True  # "100 Continue" is sent only once the key and the target passed
+
+        def _reply(self, status: int, body: bytes, close: bool = False,
+                   retry: bool = False) -> None:
+            if close:
+                self.close_connection = True
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             if status != 200:
-                self.send_header("x-should-retry", "false")
+                self.send_header("x-should-retry", "true" if retry else "false")
+            if retry:
+                self.send_header("Retry-After", "1")
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
 
         def _label(self) -> str | None:
             auth = self.headers.get("Authorization", "")
             key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-            label = verify_key(gw._secret, key)
-            if label is None:
-                self._reply(*_err(401, "dgm gateway: unknown key; use the OPENAI_API_KEY the run "
-                                  "gave this sandbox", "invalid_api_key"))
-            return label
+            return verify_key(gw._secret, key)
 
-        def do_GET(self) -> None:
+        def _serve(self) -> None:
+            method = self.command
             label = self._label()
             if label is None:
+                self._reply(*gw.refuse(None, 401, "dgm gateway: unknown key; use the "
+                                       "OPENAI_API_KEY the run gave this sandbox",
+                                       "invalid_api_key"), close=True)
                 return
-            path = self.path.split("?")[0]
-            if path in ("/dgm/usage", "/v1/dgm/usage"):
+            parts = self.requestline.split()  # the raw target, before any normalisation
+            target = parts[1] if len(parts) >= 2 else ""
+            try:
+                if method not in ("GET", "POST"):
+                    raise TargetError(403, f"dgm gateway: method {method} is not on the "
+                                      "gateway's allow-list")
+                route = gw.routes.match(method, target)
+            except TargetError as exc:
+                self._reply(*gw.refuse(label, exc.status, str(exc), "forbidden"
+                                       if exc.status == 403 else "invalid_request_error"),
+                            close=True)
+                return
+            if route is None:  # the gateway's own usage endpoint
                 self._reply(200, json.dumps(gw.meter.usage(label).as_dict()).encode())
-            else:
-                self._reply(*gw.handle(label, "GET", path, b""))
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > max_bytes:
-                self.close_connection = True
-                self._reply(*_err(413, f"request of {length} bytes exceeds the gateway's "
-                                  f"limit of {max_bytes}", "invalid_request_error"))
                 return
-            raw = self.rfile.read(length)
-            label = self._label()
-            if label is None:
+            if not gw.enter(label):
+                self._reply(*gw.refuse(label, 429, "dgm gateway: more than "
+                                       f"{gw.config.max_concurrent_per_label} requests of this "
+                                       "caller in flight", "rate_limit_error"),
+                            close=True, retry=True)
                 return
             try:
-                status, body = gw.handle(label, "POST", self.path, raw)
+                self._serve_route(label, route)
+            finally:
+                gw.leave(label)
+
+        def _serve_route(self, label: str, route: Route) -> None:
+            if route.method == "GET":
+                if self.headers.get("Content-Length", "0").strip() != "0" or \
+                        self.headers.get("Transfer-Encoding"):
+                    self._reply(*gw.refuse(label, 400, "dgm gateway: a GET carries no body",
+                                           "invalid_request_error"), close=True)
+                    return
+                raw = b""
+            else:
+                if self.headers.get("Expect", "").lower() == "100-continue":
+                    self.send_response_only(100)
+                    self.end_headers()
+                try:
+                    raw = read_body(self.rfile, self.headers, max_bytes)
+                except BodyError as exc:
+                    self._reply(*gw.refuse(label, exc.status, f"dgm gateway: {exc}",
+                                           "invalid_request_error"), close=True)
+                    return
+                except OSError:  # the caller went away or stalled past read_timeout_seconds
+                    self.close_connection = True
+                    return
+            try:
+                status, body = gw.handle(label, route, raw)
             except Exception as exc:  # a bug here must not hang the agent
                 status, body = _err(500, f"dgm gateway internal error: {exc!r}", "gateway_error")
             self._reply(status, body)
+
+        do_GET = do_POST = _serve
+        for _m in _REFUSED_METHODS:
+            locals()[f"do_{_m}"] = _serve
+        del _m
 
     return Handler
 
