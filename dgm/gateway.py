@@ -37,7 +37,7 @@ from typing import Any, Callable
 import httpx
 
 from .errors import ConfigError
-from .gateway_access import SOCKET_NAME, GatewayAccess, verify_key
+from .gateway_access import SOCKET_NAME, GatewayAccess, verify_key_kind
 from .gateway_body import BodyError, read_body
 from .gateway_budget import Estimate, Limits, Unbounded, prepare
 from .gateway_config import GatewayConfig, ModelRoles
@@ -66,6 +66,7 @@ class Gateway:
         self._limits = Limits(config.max_output_tokens, config.max_choices,
                               config.media_part_tokens, config.chat_max_tokens_field)
         self.prices = config.price_table()
+        self._floor = self._smallest_call()
         env = os.environ if environ is None else environ
         if config.api_key_env:
             self._api_key = env.get(config.api_key_env, "")
@@ -149,6 +150,14 @@ class Gateway:
     def usage(self, label: str | None = None) -> dict:
         return (self.meter.total if label is None else self.meter.usage(label)).as_dict()
 
+    def _smallest_call(self) -> tuple[int, int]:
+        """The worst case of the cheapest call a role could make (empty prompt, capped output)."""
+        route = Route("POST", "/v1/chat/completions")
+        cases = [prepare(route, {"model": m, "messages": [{"role": "user", "content": ""}]},
+                         find_price(self.prices, m), self._limits)
+                 for m in self.config.models.model_dump().values()]
+        return min(c.pico for c in cases), min(c.tokens for c in cases)
+
     # the work ----------------------------------------------------------------
     def enter(self, label: str) -> bool:
         """Count one request of ``label`` in flight; False when its concurrency cap is reached."""
@@ -171,8 +180,10 @@ class Gateway:
                  f"{message[:200]}")
         return _err(status, message, kind)
 
-    def handle(self, label: str, route: Route, raw: bytes) -> tuple[int, bytes]:
-        """Serve one authenticated request on an allowed route; returns (status, JSON body)."""
+    def handle(self, label: str, route: Route, raw: bytes, host: bool = False) -> tuple[int, bytes]:
+        """Serve one authenticated request on an allowed route; returns (status, JSON body).
+
+        ``host``: the caller holds a host key (the engine's own proposer calls)."""
         if route.method == "GET":
             return self._handle_get(label, route)
         try:
@@ -199,7 +210,7 @@ class Gateway:
             estimate = prepare(route, request, price, self._limits)
         except Unbounded as exc:
             return self.refuse(label, 400, f"dgm gateway: {exc}", "invalid_request_error")
-        return self._forward_metered(label, route, request, model, price, estimate)
+        return self._forward_metered(label, route, request, model, price, estimate, host)
 
     def _budget_refusal(self, label: str, message: str) -> tuple[int, bytes]:
         with self._transcript_lock:
@@ -219,19 +230,26 @@ class Gateway:
         return a.status, a.body
 
     def _forward_metered(self, label: str, route: Route, request: dict, model: str,
-                         price: Price | None, est: Estimate) -> tuple[int, bytes]:
+                         price: Price | None, est: Estimate, host: bool = False
+                         ) -> tuple[int, bytes]:
         """Forward with retries; every attempt holds a worst-case reservation first.
 
         An attempt that was refused upstream (429, 5xx, no connection) releases its
         reservation; one whose outcome is unknown (timeout after sending, dropped
         answer, unparseable 200) may have been billed and is charged its worst case;
         a 200 is settled to the usage it reports.
+
+        When a call no longer fits what is left *after spending* (in-flight calls only
+        ever add to it), the run's budget is over for it: for the engine's own calls
+        (``host``) that ends the run's budget; a sandbox's call ends it only once not even
+        the smallest call fits, so a hostile agent cannot stop the run with one huge request.
         """
         cfg = self.config
         raw = json.dumps(request).encode()
         failure = _Attempt(502, b"", "no", True, "no attempt made")
         for attempt in range(cfg.max_retries + 1):
-            rid, why = self.meter.reserve(est.pico, est.tokens)
+            floor = (est.pico, est.tokens) if host else self._floor
+            rid, why = self.meter.reserve(est.pico, est.tokens, floor)
             if rid is None:
                 if attempt == 0:
                     return self._budget_refusal(label, f"dgm gateway: {why}")
@@ -443,19 +461,20 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def _label(self) -> str | None:
+        def _label(self) -> tuple[str, bool] | None:
             auth = self.headers.get("Authorization", "")
             key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-            return verify_key(gw._secret, key)
+            return verify_key_kind(gw._secret, key)
 
         def _serve(self) -> None:
             method = self.command
-            label = self._label()
-            if label is None:
+            found = self._label()
+            if found is None:
                 self._reply(*gw.refuse(None, 401, "dgm gateway: unknown key; use the "
                                        "OPENAI_API_KEY the run gave this sandbox",
                                        "invalid_api_key"), close=True)
                 return
+            label, host = found
             parts = self.requestline.split()  # the raw target, before any normalisation
             target = parts[1] if len(parts) >= 2 else ""
             try:
@@ -478,11 +497,11 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                             close=True, retry=True)
                 return
             try:
-                self._serve_route(label, route)
+                self._serve_route(label, route, host)
             finally:
                 gw.leave(label)
 
-        def _serve_route(self, label: str, route: Route) -> None:
+        def _serve_route(self, label: str, route: Route, host: bool) -> None:
             if route.method == "GET":
                 if self.headers.get("Content-Length", "0").strip() != "0" or \
                         self.headers.get("Transfer-Encoding"):
@@ -504,7 +523,7 @@ def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     return
             try:
-                status, body = gw.handle(label, route, raw)
+                status, body = gw.handle(label, route, raw, host)
             except Exception as exc:  # a bug here must not hang the agent
                 status, body = _err(500, f"dgm gateway internal error: {exc!r}", "gateway_error")
             self._reply(status, body)

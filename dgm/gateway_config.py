@@ -94,6 +94,8 @@ class GatewayConfig(BaseModel):
             data["base_url"] = model.base_url
         if getattr(model, "timeout_s", None):
             data["timeout_seconds"] = model.timeout_s
+        if getattr(model, "max_output_tokens", None):
+            data["max_output_tokens"] = model.max_output_tokens
         data.update(overrides)
         try:
             return cls.model_validate(data)

@@ -115,6 +115,7 @@ class Meter:
         self.reserved_pico = 0
         self.reserved_tokens = 0
         self.over_reservation = 0  # settled calls that cost more than they reserved
+        self.starved: str | None = None  # set once a call can no longer fit (see reserve)
         self._reservations: dict[int, tuple[int, int]] = {}
         self._next = 0
         self._lock = threading.Lock()
@@ -131,25 +132,43 @@ class Meter:
         self.spent_pico += to_pico(cost) if pico is None else pico
 
     # reservations ------------------------------------------------------------
-    def reserve(self, pico: int, tokens: int) -> tuple[int | None, str | None]:
-        """Hold ``pico`` and ``tokens`` against the budget: (reservation id, None) or (None, why)."""
+    def reserve(self, pico: int, tokens: int, floor: tuple[int, int] | None = None
+                ) -> tuple[int | None, str | None]:
+        """Hold ``pico`` and ``tokens`` against the budget: (reservation id, None) or (None, why).
+
+        ``floor`` (picodollars, tokens): once a refused call's floor no longer fits what is
+        left after spending (in-flight calls only ever add to it), the meter counts as
+        exhausted, so the run stops starting jobs.
+        """
         with self._lock:
-            if self.budget_pico is not None and \
-                    self.spent_pico + self.reserved_pico + pico > self.budget_pico:
-                left = max(0, self.budget_pico - self.spent_pico - self.reserved_pico)
-                return None, (f"the call's worst-case cost ${pico / PICO:.6f} does not fit what is "
-                              f"left of the run's budget of ${self.budget_usd:g} "
-                              f"(${left / PICO:.6f} after spending and calls in flight)")
-            if self.budget_tokens is not None and \
-                    self.total.tokens + self.reserved_tokens + tokens > self.budget_tokens:
-                left = max(0, self.budget_tokens - self.total.tokens - self.reserved_tokens)
-                return None, (f"the call's worst case of {tokens} tokens does not fit what is "
-                              f"left of the run's budget of {self.budget_tokens} tokens ({left})")
-            self._next += 1
-            self._reservations[self._next] = (pico, tokens)
-            self.reserved_pico += pico
-            self.reserved_tokens += tokens
-            return self._next, None
+            rid, why = self._reserve(pico, tokens)
+            if rid is None and floor is not None:
+                money = self.budget_pico is not None and \
+                    self.budget_pico - self.spent_pico < floor[0]
+                count = self.budget_tokens is not None and \
+                    self.budget_tokens - self.total.tokens < floor[1]
+                if money or count:
+                    self.starved = f"the run's budget is spent: {why}"
+            return rid, why
+
+    def _reserve(self, pico: int, tokens: int) -> tuple[int | None, str | None]:
+        """Called with the lock held."""
+        if self.budget_pico is not None and \
+                self.spent_pico + self.reserved_pico + pico > self.budget_pico:
+            left = max(0, self.budget_pico - self.spent_pico - self.reserved_pico)
+            return None, (f"the call's worst-case cost ${pico / PICO:.6f} does not fit what is "
+                          f"left of the run's budget of ${self.budget_usd:g} "
+                          f"(${left / PICO:.6f} after spending and calls in flight)")
+        if self.budget_tokens is not None and \
+                self.total.tokens + self.reserved_tokens + tokens > self.budget_tokens:
+            left = max(0, self.budget_tokens - self.total.tokens - self.reserved_tokens)
+            return None, (f"the call's worst case of {tokens} tokens does not fit what is "
+                          f"left of the run's budget of {self.budget_tokens} tokens ({left})")
+        self._next += 1
+        self._reservations[self._next] = (pico, tokens)
+        self.reserved_pico += pico
+        self.reserved_tokens += tokens
+        return self._next, None
 
     def _drop(self, rid: int) -> tuple[int, int]:
         pico, tokens = self._reservations.pop(rid)
@@ -197,6 +216,8 @@ class Meter:
     def why_exhausted(self) -> str | None:
         """A sentence saying which budget is spent, or None while money is left."""
         with self._lock:
+            if self.starved:
+                return self.starved
             if self.budget_pico is not None and self.spent_pico >= self.budget_pico:
                 return (f"the run's budget of ${self.budget_usd:g} is spent "
                         f"(${self.total.cost:.4f} over {self.total.calls} calls)")
