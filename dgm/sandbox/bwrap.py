@@ -23,8 +23,8 @@ Both get the seccomp filter (seccomp.py: no user namespaces, io_uring, vsock or
 other unneeded socket families, and the calls Docker's default profile refuses).
 bwrap reads its arguments from a memfd (``--args FD``), so the sandbox's
 ``/proc/1/cmdline`` is ``bwrap --args N -- <command>``, not the host paths of every bind;
-the generated /etc files sit in a private tmpfs, so mountinfo shows no host
-path for them either.
+the generated /etc files are handed over as fds (``--ro-bind-data``), so
+mountinfo shows no host path for them either.
 
 Limits: rlimits (address space, processes, file size, CPU seconds, core) plus,
 when root, per-run cgroups (memory without swap, pids, CPU quota), and a wall
@@ -129,16 +129,12 @@ class BwrapSandbox(Sandbox):
                               f"{python} is missing (set DGM_SANDBOX_VENV)")
         self.base = python.resolve().parent.parent
         self.hidden = hidden_paths([self.venv, self.base])
-        # A private tmpfs when root, so the binds' sources show as "/passwd" in mountinfo.
-        self._etc_slot = Slot(1, (0, 0)) if self.privileged else None
-        self._etc = self._etc_slot.path if self._etc_slot else Path(tempfile.mkdtemp(prefix="dgm-bwrap-etc-"))
+        self._etc = Path(tempfile.mkdtemp(prefix="dgm-bwrap-etc-"))
         for name, text in _ETC_FILES.items():
             (self._etc / name).write_text(text)
             (self._etc / name).chmod(0o644)
         self._etc.chmod(0o755)
-        self._cleanup = weakref.finalize(  # even if never closed
-            self, self._etc_slot.close if self._etc_slot else shutil.rmtree, *(
-                () if self._etc_slot else (self._etc, True)))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._etc, True)  # even if never closed
         self.digest = self._digest()
 
     def _digest(self) -> str:
@@ -152,8 +148,11 @@ class BwrapSandbox(Sandbox):
         self._cleanup()
 
     def argv(self, command: Sequence[str], mounts: Sequence[Mount], slots: Mapping[str, Slot],
-             limits: Limits, workdir: str, uid: int | None = None, seccomp_fd: int | None = None) -> list[str]:
-        """The full bwrap command line for one run (``uid``: the host uid, root engines only)."""
+             limits: Limits, workdir: str, uid: int | None = None, seccomp_fd: int | None = None,
+             etc_fds: Mapping[str, int] | None = None) -> list[str]:
+        """The full bwrap command line for one run (``uid``: the host uid, root engines only;
+        ``etc_fds``: the generated /etc files as fds, copied in by bwrap itself, so no host
+        path of theirs shows in the sandbox's mountinfo)."""
         a = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
              "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
         if uid is None:
@@ -173,7 +172,10 @@ class BwrapSandbox(Sandbox):
             if os.path.exists(f"/etc/{name}"):
                 a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
         for name in _ETC_FILES:
-            a += ["--ro-bind", str(self._etc / name), f"/etc/{name}"]
+            if etc_fds:
+                a += ["--perms", "0644", "--ro-bind-data", str(etc_fds[name]), f"/etc/{name}"]
+            else:
+                a += ["--ro-bind", str(self._etc / name), f"/etc/{name}"]
         binds = [(str(self.venv), str(self.venv))]
         if not str(self.base).startswith("/usr/"):
             binds.append((str(self.base), str(self.base)))
@@ -221,6 +223,7 @@ class BwrapSandbox(Sandbox):
         uid = lease.uid if lease is not None else None
         owner = (uid, uid) if uid is not None else (os.geteuid(), os.getegid())
         fd = seccomp.program_fd()
+        etc_fds = {name: _memfd(f"dgm-etc-{name}", text.encode()) for name, text in _ETC_FILES.items()}
         args_fd = None
         try:
             for m in mounts:
@@ -228,11 +231,11 @@ class BwrapSandbox(Sandbox):
                     slots[m.target] = slot = Slot(limits.scratch_mb, owner)
                     slot.fill(m.source)
             cg = Cgroups.create(limits)
-            args = self.argv(argv, mounts, slots, limits, wd, uid, fd)
+            args = self.argv(argv, mounts, slots, limits, wd, uid, fd, etc_fds)
             cut = args.index("--")  # options via the fd; bwrap takes the command from argv
             args_fd = _memfd("dgm-bwrap-args", b"".join(os.fsencode(x) + b"\0" for x in args[1:cut]))
             result = self._execute([args[0], "--args", str(args_fd), *args[cut:]], full_env,
-                                   limits, cg, (fd, args_fd))
+                                   limits, cg, (fd, args_fd, *etc_fds.values()))
             for m in mounts:
                 if m.writable:
                     slots[m.target].drain(m.source)
@@ -245,6 +248,8 @@ class BwrapSandbox(Sandbox):
             if cg is not None:
                 cg.remove()
             os.close(fd)
+            for efd in etc_fds.values():
+                os.close(efd)
             if args_fd is not None:
                 os.close(args_fd)
             if lease is not None:
