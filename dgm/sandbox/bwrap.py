@@ -120,8 +120,8 @@ class BwrapSandbox(Sandbox):
         self.setpriv = shutil.which("setpriv") or ""
         if self.privileged and not self.setpriv:
             raise ConfigError("the bwrap backend run as root needs setpriv (util-linux)")
-        if not seccomp.supported():
-            raise ConfigError("the bwrap backend has a seccomp filter for x86_64 only")
+        if self.privileged and not seccomp.supported():
+            raise ConfigError("the bwrap backend run as root has a seccomp filter for x86_64 only")
         self.venv = Path(venv or default_venv()).resolve()
         python = self.venv / "bin" / "python3"
         if not python.exists():
@@ -222,7 +222,7 @@ class BwrapSandbox(Sandbox):
         lease = uids.lease() if self.privileged else None
         uid = lease.uid if lease is not None else None
         owner = (uid, uid) if uid is not None else (os.geteuid(), os.getegid())
-        fd = seccomp.program_fd()
+        fd = seccomp.program_fd() if seccomp.supported() else None  # non-root elsewhere: none
         etc_fds = {name: _memfd(f"dgm-etc-{name}", text.encode()) for name, text in _ETC_FILES.items()}
         args_fd = None
         try:
@@ -235,7 +235,8 @@ class BwrapSandbox(Sandbox):
             cut = args.index("--")  # options via the fd; bwrap takes the command from argv
             args_fd = _memfd("dgm-bwrap-args", b"".join(os.fsencode(x) + b"\0" for x in args[1:cut]))
             result = self._execute([args[0], "--args", str(args_fd), *args[cut:]], full_env,
-                                   limits, cg, (fd, args_fd, *etc_fds.values()))
+                                   limits, cg, (*([] if fd is None else [fd]), args_fd,
+                                                *etc_fds.values()))
             for m in mounts:
                 if m.writable:
                     slots[m.target].drain(m.source)
@@ -247,7 +248,8 @@ class BwrapSandbox(Sandbox):
                 s.close()
             if cg is not None:
                 cg.remove()
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
             for efd in etc_fds.values():
                 os.close(efd)
             if args_fd is not None:

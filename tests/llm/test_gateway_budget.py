@@ -88,7 +88,6 @@ def _vm(pid: int, field: str) -> int:
 MEMORY_CAP = 64 << 20  # growth allowed while refusing: the 16 MiB body cap plus slack
 
 
-@pytest.mark.slow
 def test_engine_memory_stays_bounded_under_a_1gib_chunked_body(fake_openai):
     cfg = {"base_url": fake_openai.url, "max_request_mb": 16}
     proc = subprocess.Popen([sys.executable, "-m", "tests.llm.gateway_proc", json.dumps(cfg)],

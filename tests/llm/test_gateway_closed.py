@@ -218,3 +218,26 @@ def test_get_is_refused_once_the_budget_is_spent(make_gateway, fake_openai):
         client.models.list()
     assert info.value.status_code == 402
     assert [r.path for r in fake_openai.requests] == ["/v1/chat/completions"]
+
+
+def test_sandbox_keys_cannot_pass_for_host_keys(closed, fake_openai):
+    sandbox_key = closed.access.key("000001")
+    forged = "dgmh-" + sandbox_key[len("dgm-"):]
+    head = "\r\n".join(["GET /v1/models HTTP/1.1", "Host: x", f"Authorization: Bearer {forged}"])
+    assert raw_request(closed.access.socket_path, head)[0] == 401
+    assert fake_openai.requests == []
+
+
+def test_a_huge_sandbox_call_cannot_end_the_run(make_gateway, fake_openai):
+    gw = make_gateway(budget_usd=0.01, max_output_tokens=100)
+    big = json.dumps({"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "x" * 200_000}]}).encode()  # worst case $0.03 > budget
+    assert _chat(gw, "/v1/chat/completions", big)[0] == 402
+    assert not gw.budget_exhausted  # the smallest call still fits: the run goes on
+    fake_openai.push("fine")
+    assert gw.access.chat("000001:llm:1", "propose", HI).text == "fine"  # a host call
+    huge = [{"role": "user", "content": "y" * 200_000}]
+    with pytest.raises(Exception, match="402"):
+        gw.access.chat("000001:llm:2", "propose", huge)
+    assert gw.budget_exhausted  # the engine's own call no longer fits: the run stops
+    assert len(fake_openai.completion_requests) == 1
