@@ -1,14 +1,20 @@
-"""The foundation-model gateway: an OpenAI-compatible proxy the run starts on the host.
+"""The foundation-model gateway: a closed, exactly metered OpenAI-compatible proxy on the host.
 
 Sandboxes reach it only through a Unix socket mounted into them (or, optionally,
 a TCP listener for a Docker ``--internal`` network); they hold a label key
 (see gateway_access.py), never the real one. For every request the gateway
 
-1. checks the label key (401 otherwise) and the run's budget (402 once spent);
-2. swaps in the real key from the host's environment and forwards to ``base_url``;
-3. retries 429, 5xx, timeouts, dropped connections and unparseable JSON with
-   exponential backoff (honouring Retry-After), then gives up with the reason;
-4. meters prompt/completion tokens and cost per label and per run, calls
+1. checks the label key from the headers (401), the request target against the
+   allow-list (400 malformed / 403 not listed, gateway_routes.py) and the
+   caller's concurrency (429), and only then reads the body under a hard cap
+   (gateway_http.py, gateway_body.py);
+2. reserves the call's worst-case cost against the run's budget (402 when it
+   does not fit; gateway_budget.py, pricing.Meter);
+3. swaps in the real key and forwards to ``base_url`` + the route's configured
+   path (never bytes of the request); retries 429, 5xx, timeouts, dropped
+   connections and unparseable JSON with exponential backoff (honouring
+   Retry-After), each attempt with its own reservation;
+4. settles the reservation to the reported usage per label and per run, calls
    ``on_usage`` and ``on_transcript``, and answers with the upstream's body.
 
 Its own error answers carry ``x-should-retry: false`` so the openai client in a
@@ -24,24 +30,22 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import socketserver
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
 import httpx
 
 from .errors import ConfigError
-from .gateway_access import SOCKET_NAME, GatewayAccess, verify_key_kind
-from .gateway_body import BodyError, read_body
+from .gateway_access import SOCKET_NAME, GatewayAccess
 from .gateway_budget import Estimate, Limits, Unbounded, prepare
 from .gateway_config import GatewayConfig, ModelRoles
-from .gateway_routes import Route, RouteTable, TargetError
+from .gateway_http import TCPHTTPServer, UnixHTTPServer, error_body, make_handler
+from .gateway_routes import Route, RouteTable
 from .pricing import PICO, Meter, Price, cost_pico, find_price
 
 UsageCallback = Callable[[str, str, int, int, float], None]
@@ -86,7 +90,7 @@ class Gateway:
 
     # lifecycle -------------------------------------------------------------
     def start(self) -> "Gateway":
-        handler = _make_handler(self)
+        handler = make_handler(self)
         if self.config.socket_dir:
             sock_dir = Path(self.config.socket_dir)
             sock_dir.mkdir(parents=True, exist_ok=True)
@@ -96,12 +100,12 @@ class Gateway:
         os.chmod(sock_dir, 0o755)  # the sandbox's non-root user must reach the socket
         sock_path = sock_dir / SOCKET_NAME
         sock_path.unlink(missing_ok=True)
-        unix = _UnixHTTPServer(str(sock_path), handler)
+        unix = UnixHTTPServer(str(sock_path), handler)
         os.chmod(sock_path, 0o666)
         self._serve(unix)
         tcp_url = None
         if self.config.tcp_host:
-            tcp = _TCPHTTPServer((self.config.tcp_host, self.config.tcp_port), handler)
+            tcp = TCPHTTPServer((self.config.tcp_host, self.config.tcp_port), handler)
             self._serve(tcp)
             host, port = tcp.server_address[:2]
             tcp_url = f"http://{host}:{port}/v1"
@@ -178,7 +182,7 @@ class Gateway:
         """Log a refusal (no request content in the line) and build its answer."""
         self.log(f"gateway: refused {status} for {label or 'an unauthenticated caller'}: "
                  f"{message[:200]}")
-        return _err(status, message, kind)
+        return error_body(status, message, kind)
 
     def handle(self, label: str, route: Route, raw: bytes, host: bool = False) -> tuple[int, bytes]:
         """Serve one authenticated request on an allowed route; returns (status, JSON body).
@@ -226,7 +230,7 @@ class Gateway:
         if a.status == 200:
             self.meter.record(label, "", 0, 0, 0.0, 0)
         if a.retry:
-            return _err(a.status, f"dgm gateway: {a.why}", "upstream_error")
+            return error_body(a.status, f"dgm gateway: {a.why}", "upstream_error")
         return a.status, a.body
 
     def _forward_metered(self, label: str, route: Route, request: dict, model: str,
@@ -273,7 +277,7 @@ class Gateway:
                 self.log(f"gateway: {a.why[:120]}; retry {attempt + 1}/{cfg.max_retries} "
                          f"in {wait:.2f} s")
                 time.sleep(wait * random.uniform(1.0, 1.1))
-        return _err(failure.status, f"dgm gateway: gave up after {cfg.max_retries + 1} "
+        return error_body(failure.status, f"dgm gateway: gave up after {cfg.max_retries + 1} "
                     f"attempts: {failure.why}", "upstream_error")
 
     def _attempt(self, method: str, route: Route, raw: bytes | None) -> "_Attempt":
@@ -404,136 +408,6 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     except ValueError:
         when = email.utils.parsedate_to_datetime(value) if value else None
         return max(0.0, when.timestamp() - time.time()) if when else None
-
-
-def _err(status: int, message: str, kind: str) -> tuple[int, bytes]:
-    return status, json.dumps({"error": {"message": message, "type": kind, "code": kind}}).encode()
-
-
-class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-    request_queue_size = 256  # many sandboxes connect at once; a full backlog is EAGAIN
-
-
-class _TCPHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-
-_REFUSED_METHODS = ("PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE")
-
-
-def _make_handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
-    max_bytes = int(gw.config.max_request_mb * 1024 * 1024)
-
-    class Handler(BaseHTTPRequestHandler):
-        """Order of checks: key (headers only), target and allow-list, concurrency, then the
-        body, read with a hard cap. Nothing before the body check reads the body, and a
-        refusal before it closes the connection (the unread body is never parsed)."""
-
-        protocol_version = "HTTP/1.1"
-        timeout = gw.config.read_timeout_seconds  # a stalled caller cannot hold a thread
-
-        def setup(self) -> None:
-            super().setup()
-            if self.connection.family != socket.AF_UNIX:  # no 40 ms delayed-ACK stalls on TCP
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
-
-        def log_message(self, *args: Any) -> None:  # AF_UNIX peers have no address to log
-            pass
-
-        def handle_expect_100(self) -> bool:
-            return True  # "100 Continue" is sent only once the key and the target passed
-
-        def _reply(self, status: int, body: bytes, close: bool = False,
-                   retry: bool = False) -> None:
-            if close:
-                self.close_connection = True
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            if status != 200:
-                self.send_header("x-should-retry", "true" if retry else "false")
-            if retry:
-                self.send_header("Retry-After", "1")
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _label(self) -> tuple[str, bool] | None:
-            auth = self.headers.get("Authorization", "")
-            key = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-            return verify_key_kind(gw._secret, key)
-
-        def _serve(self) -> None:
-            method = self.command
-            found = self._label()
-            if found is None:
-                self._reply(*gw.refuse(None, 401, "dgm gateway: unknown key; use the "
-                                       "OPENAI_API_KEY the run gave this sandbox",
-                                       "invalid_api_key"), close=True)
-                return
-            label, host = found
-            parts = self.requestline.split()  # the raw target, before any normalisation
-            target = parts[1] if len(parts) >= 2 else ""
-            try:
-                if method not in ("GET", "POST"):
-                    raise TargetError(403, f"dgm gateway: method {method} is not on the "
-                                      "gateway's allow-list")
-                route = gw.routes.match(method, target)
-            except TargetError as exc:
-                self._reply(*gw.refuse(label, exc.status, str(exc), "forbidden"
-                                       if exc.status == 403 else "invalid_request_error"),
-                            close=True)
-                return
-            if route is None:  # the gateway's own usage endpoint
-                self._reply(200, json.dumps(gw.meter.usage(label).as_dict()).encode())
-                return
-            if not gw.enter(label):
-                self._reply(*gw.refuse(label, 429, "dgm gateway: more than "
-                                       f"{gw.config.max_concurrent_per_label} requests of this "
-                                       "caller in flight", "rate_limit_error"),
-                            close=True, retry=True)
-                return
-            try:
-                self._serve_route(label, route, host)
-            finally:
-                gw.leave(label)
-
-        def _serve_route(self, label: str, route: Route, host: bool) -> None:
-            if route.method == "GET":
-                if self.headers.get("Content-Length", "0").strip() != "0" or \
-                        self.headers.get("Transfer-Encoding"):
-                    self._reply(*gw.refuse(label, 400, "dgm gateway: a GET carries no body",
-                                           "invalid_request_error"), close=True)
-                    return
-                raw = b""
-            else:
-                if self.headers.get("Expect", "").lower() == "100-continue":
-                    self.send_response_only(100)
-                    self.end_headers()
-                try:
-                    raw = read_body(self.rfile, self.headers, max_bytes)
-                except BodyError as exc:
-                    self._reply(*gw.refuse(label, exc.status, f"dgm gateway: {exc}",
-                                           "invalid_request_error"), close=True)
-                    return
-                except OSError:  # the caller went away or stalled past read_timeout_seconds
-                    self.close_connection = True
-                    return
-            try:
-                status, body = gw.handle(label, route, raw, host)
-            except Exception as exc:  # a bug here must not hang the agent
-                status, body = _err(500, f"dgm gateway internal error: {exc!r}", "gateway_error")
-            self._reply(status, body)
-
-        do_GET = do_POST = _serve
-        for _m in _REFUSED_METHODS:
-            locals()[f"do_{_m}"] = _serve
-        del _m
-
-    return Handler
 
 
 __all__ = ["Gateway", "GatewayConfig", "ModelRoles", "GatewayAccess"]
