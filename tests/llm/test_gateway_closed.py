@@ -241,3 +241,18 @@ def test_a_huge_sandbox_call_cannot_end_the_run(make_gateway, fake_openai):
         gw.access.chat("000001:llm:2", "propose", huge)
     assert gw.budget_exhausted  # the engine's own call no longer fits: the run stops
     assert len(fake_openai.completion_requests) == 1
+
+
+def test_tcp_listener_is_just_as_closed(make_gateway, fake_openai, elsewhere):
+    import socket as _socket
+    gw = make_gateway(tcp_host="127.0.0.1")
+    host, port = gw.access.tcp_url.split("//")[1].split("/")[0].split(":")
+    key = gw.access.key("000001")
+    for target, status in ((f"http://127.0.0.1:{elsewhere.port}/v1/models", 400),
+                           ("/v1/files", 403), ("/v1/%2e%2e/files", 400)):
+        s = _socket.create_connection((host, int(port)), timeout=10)
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n".encode())
+        answer = s.recv(65536)
+        s.close()
+        assert int(answer.split(b" ", 2)[1]) == status, (target, answer[:200])
+    assert fake_openai.requests == [] and elsewhere.requests == []
