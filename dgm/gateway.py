@@ -226,11 +226,19 @@ class Gateway:
         why = self.meter.why_exhausted()
         if why:
             return self._budget_refusal(label, f"dgm gateway: {why}; the run is stopping")
-        a = self._attempt("GET", route, None)
+        cfg = self.config
+        for attempt in range(cfg.max_retries + 1):
+            a = self._attempt("GET", route, None)
+            if not a.retry:
+                break
+            if attempt < cfg.max_retries:
+                time.sleep(min(cfg.max_backoff_seconds, max(cfg.backoff_seconds * 2 ** attempt,
+                                                            a.retry_after)))
         if a.status == 200:
             self.meter.record(label, "", 0, 0, 0.0, 0)
         if a.retry:
-            return error_body(a.status, f"dgm gateway: {a.why}", "upstream_error")
+            return error_body(a.status, f"dgm gateway: gave up after {cfg.max_retries + 1} "
+                              f"attempts: {a.why}", "upstream_error")
         return a.status, a.body
 
     def _forward_metered(self, label: str, route: Route, request: dict, model: str,
