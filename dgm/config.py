@@ -37,6 +37,7 @@ class ModelConfig(BaseModel):
     budget_tokens: Optional[int] = None
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     timeout_s: float = 120.0
+    max_output_tokens: Optional[int] = Field(None, ge=1)  # the gateway's per-call output cap
 
 
 class RayConfig(BaseModel):

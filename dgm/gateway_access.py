@@ -38,22 +38,33 @@ _CLIENTS: dict[str, httpx.Client] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def make_key(secret: str, label: str) -> str:
+def make_key(secret: str, label: str, host: bool = False) -> str:
+    """A label key; ``host`` keys (``dgmh-``) are for the engine's own calls and never
+    enter a sandbox (the gateway trusts what they say about the budget, see docs/llm.md)."""
     enc = base64.urlsafe_b64encode(label.encode()).decode().rstrip("=")
-    mac = hmac.new(secret.encode(), label.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"dgm-{enc}.{mac}"
+    domain = (b"host:" if host else b"") + label.encode()
+    mac = hmac.new(secret.encode(), domain, hashlib.sha256).hexdigest()[:32]
+    return f"{'dgmh' if host else 'dgm'}-{enc}.{mac}"
 
 
 def verify_key(secret: str, key: str) -> str | None:
     """The label a key was made for, or None for a forged or malformed key."""
-    if not key.startswith("dgm-") or "." not in key:
+    found = verify_key_kind(secret, key)
+    return found[0] if found else None
+
+
+def verify_key_kind(secret: str, key: str) -> tuple[str, bool] | None:
+    """(label, made for the host) for a valid key, else None."""
+    prefix, sep, rest = key.partition("-")
+    if not sep or prefix not in ("dgm", "dgmh") or "." not in rest or len(key) > 4096:
         return None
-    enc, _, mac = key[4:].rpartition(".")
+    enc, _, mac = rest.rpartition(".")
     try:
         label = base64.urlsafe_b64decode(enc + "=" * (-len(enc) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    return label if hmac.compare_digest(make_key(secret, label), key) else None
+    host = prefix == "dgmh"
+    return (label, host) if hmac.compare_digest(make_key(secret, label, host), key) else None
 
 
 class GatewayError(Exception):
@@ -128,7 +139,7 @@ class GatewayAccess:
             return client
 
     def _auth(self, label: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key(label)}"}
+        return {"Authorization": f"Bearer {make_key(self.secret, label, host=True)}"}
 
     def chat(self, label: str, role: str, messages: list[dict], **params: Any) -> ChatAnswer:
         """One chat completion billed to ``label``; raises GatewayError with the reason."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import validation_error
+from .gateway_routes import DEFAULT_ENDPOINTS, RouteTable
 from .pricing import DEFAULT_PRICES, Price, find_price
 
 
@@ -37,6 +39,31 @@ class GatewayConfig(BaseModel):
     tcp_host: str | None = None  # also listen on TCP (e.g. a docker network's gateway IP)
     tcp_port: int = 0
     transcript_dir: str | None = None  # also append JSONL transcripts here
+    # What may be forwarded (dgm/gateway_routes.py): "METHOD /v1/path", nothing else.
+    endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_ENDPOINTS))
+    # The worst case reserved per call (dgm/gateway_budget.py).
+    max_output_tokens: int = Field(default=4096, ge=1)
+    max_choices: int = Field(default=1, ge=1, le=16)
+    media_part_tokens: int = Field(default=3000, ge=0)
+    chat_max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    max_concurrent_per_label: int = Field(default=8, ge=1)
+    read_timeout_seconds: float = Field(default=60.0, gt=0)  # per socket read from a caller
+
+    @field_validator("endpoints")
+    @classmethod
+    def _endpoints(cls, value: list[str]) -> list[str]:
+        RouteTable(value)  # raises ValueError naming the bad entry
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        u = urlsplit(value)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"base_url {value!r} must be an http(s) URL with a host")
+        if u.username or u.password or u.query or u.fragment:
+            raise ValueError(f"base_url {value!r} must not hold credentials, a query or a fragment")
+        return value
 
     @model_validator(mode="after")
     def _priced_when_budgeted(self) -> "GatewayConfig":
@@ -67,6 +94,8 @@ class GatewayConfig(BaseModel):
             data["base_url"] = model.base_url
         if getattr(model, "timeout_s", None):
             data["timeout_seconds"] = model.timeout_s
+        if getattr(model, "max_output_tokens", None):
+            data["max_output_tokens"] = model.max_output_tokens
         data.update(overrides)
         try:
             return cls.model_validate(data)

@@ -13,12 +13,18 @@ Who the sandboxed process is depends on who runs the engine:
   by root can only map the sandbox user onto host root, and a process that is
   host uid 0 owns every root-owned file it can see (it could write global
   sysctls through /proc/sys, for one). Instead the command starts through
-  ``setpriv`` as a real unprivileged host uid, one per concurrent run
-  (100000 + n), with no capabilities, an empty bounding set, no_new_privs,
-  and a seccomp filter (seccomp.py) that refuses user namespaces and the
-  other calls Docker's default profile refuses.
+  ``setpriv`` as a real unprivileged host uid, one per concurrent run and
+  distinct across every engine on the host (a flock'd lease, uids.py), with no
+  capabilities, an empty bounding set and no_new_privs.
 - anyone else: bwrap's own user namespace (``--unshare-user --uid 1000
   --disable-userns``); the sandbox is then the engine's own unprivileged user.
+
+Both get the seccomp filter (seccomp.py: no user namespaces, io_uring, vsock or
+other unneeded socket families, and the calls Docker's default profile refuses).
+bwrap reads its arguments from a memfd (``--args FD``), so the sandbox's
+``/proc/1/cmdline`` is ``bwrap --args N -- <command>``, not the host paths of every bind;
+the generated /etc files are handed over as fds (``--ro-bind-data``), so
+mountinfo shows no host path for them either.
 
 Limits: rlimits (address space, processes, file size, CPU seconds, core) plus,
 when root, per-run cgroups (memory without swap, pids, CPU quota), and a wall
@@ -50,10 +56,11 @@ from .output import TailBuffer, pump
 from . import seccomp
 from .policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
 from .scratch import Slot
+from . import uids
 
 REPO = Path(__file__).resolve().parents[2]
 UID = GID = 1000  # inside bwrap's user namespace (engine not root)
-HOST_UID_BASE, HOST_UIDS = 100000, 1000  # real host uids for sandboxes of a root engine
+HOST_UID_BASE, HOST_UIDS = uids.BASE, uids.COUNT  # real host uids for sandboxes of a root engine
 ETC_FROM_HOST = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl",
                  "ca-certificates", "localtime")
 # Data sets agents must never read (hidden meta-test labels, benchmark solutions).
@@ -84,27 +91,12 @@ def default_venv() -> Path:
     return REPO / ".venv"
 
 
-class _UidPool:
-    """Hands out distinct host uids to concurrent runs (so rlimits and signals stay per run)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._used: set[int] = set()
-
-    def take(self) -> int:
-        with self._lock:
-            for uid in range(HOST_UID_BASE, HOST_UID_BASE + HOST_UIDS):
-                if uid not in self._used:
-                    self._used.add(uid)
-                    return uid
-        raise ConfigError(f"more than {HOST_UIDS} concurrent bwrap sandboxes")
-
-    def give(self, uid: int) -> None:
-        with self._lock:
-            self._used.discard(uid)
-
-
-_uids = _UidPool()
+def _memfd(name: str, data: bytes) -> int:
+    """A readable fd positioned at the start of ``data`` (the caller closes it)."""
+    fd = os.memfd_create(name, 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def hidden_paths(roots: Sequence[Path]) -> list[str]:
@@ -156,8 +148,11 @@ class BwrapSandbox(Sandbox):
         self._cleanup()
 
     def argv(self, command: Sequence[str], mounts: Sequence[Mount], slots: Mapping[str, Slot],
-             limits: Limits, workdir: str, uid: int | None = None, seccomp_fd: int | None = None) -> list[str]:
-        """The full bwrap command line for one run (``uid``: the host uid, root engines only)."""
+             limits: Limits, workdir: str, uid: int | None = None, seccomp_fd: int | None = None,
+             etc_fds: Mapping[str, int] | None = None) -> list[str]:
+        """The full bwrap command line for one run (``uid``: the host uid, root engines only;
+        ``etc_fds``: the generated /etc files as fds, copied in by bwrap itself, so no host
+        path of theirs shows in the sandbox's mountinfo)."""
         a = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
              "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
         if uid is None:
@@ -177,7 +172,10 @@ class BwrapSandbox(Sandbox):
             if os.path.exists(f"/etc/{name}"):
                 a += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
         for name in _ETC_FILES:
-            a += ["--ro-bind", str(self._etc / name), f"/etc/{name}"]
+            if etc_fds:
+                a += ["--perms", "0644", "--ro-bind-data", str(etc_fds[name]), f"/etc/{name}"]
+            else:
+                a += ["--ro-bind", str(self._etc / name), f"/etc/{name}"]
         binds = [(str(self.venv), str(self.venv))]
         if not str(self.base).startswith("/usr/"):
             binds.append((str(self.base), str(self.base)))
@@ -200,12 +198,12 @@ class BwrapSandbox(Sandbox):
             a += ["--bind" if m.writable else "--ro-bind",
                   str(slots[m.target].path) if m.writable else str(m.source), m.target]
         a += ["--remount-ro", "/", "--chdir", workdir]
+        if seccomp_fd is not None:
+            a += ["--seccomp", str(seccomp_fd)]
         if uid is None:
             return [*a, "--", *command]
         a += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
               "--cap-add", "CAP_SETPCAP"]
-        if seccomp_fd is not None:
-            a += ["--seccomp", str(seccomp_fd)]
         return [*a, "--", self.setpriv, "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--", *command]
 
@@ -221,17 +219,24 @@ class BwrapSandbox(Sandbox):
         wd = workdir_for(workdir, mounts)
         slots: dict[str, Slot] = {}
         cg = None
-        uid = _uids.take() if self.privileged else None
+        lease = uids.lease() if self.privileged else None
+        uid = lease.uid if lease is not None else None
         owner = (uid, uid) if uid is not None else (os.geteuid(), os.getegid())
-        fd = seccomp.program_fd() if uid is not None else None
+        fd = seccomp.program_fd() if seccomp.supported() else None  # non-root elsewhere: none
+        etc_fds = {name: _memfd(f"dgm-etc-{name}", text.encode()) for name, text in _ETC_FILES.items()}
+        args_fd = None
         try:
             for m in mounts:
                 if m.writable:
                     slots[m.target] = slot = Slot(limits.scratch_mb, owner)
                     slot.fill(m.source)
             cg = Cgroups.create(limits)
-            args = self.argv(argv, mounts, slots, limits, wd, uid, fd)
-            result = self._execute(args, full_env, limits, cg, () if fd is None else (fd,))
+            args = self.argv(argv, mounts, slots, limits, wd, uid, fd, etc_fds)
+            cut = args.index("--")  # options via the fd; bwrap takes the command from argv
+            args_fd = _memfd("dgm-bwrap-args", b"".join(os.fsencode(x) + b"\0" for x in args[1:cut]))
+            result = self._execute([args[0], "--args", str(args_fd), *args[cut:]], full_env,
+                                   limits, cg, (*([] if fd is None else [fd]), args_fd,
+                                                *etc_fds.values()))
             quota = [why for m in mounts if m.writable and (why := slots[m.target].drain(m.source))]
             if quota:
                 result.over_quota = True
@@ -246,8 +251,12 @@ class BwrapSandbox(Sandbox):
                 cg.remove()
             if fd is not None:
                 os.close(fd)
-            if uid is not None:
-                _uids.give(uid)
+            for efd in etc_fds.values():
+                os.close(efd)
+            if args_fd is not None:
+                os.close(args_fd)
+            if lease is not None:
+                lease.release()  # only now: every process of the run is dead
 
     def _execute(self, args: list[str], env: dict[str, str], limits: Limits,
                  cg: Cgroups | None, pass_fds: tuple[int, ...] = ()) -> RunResult:

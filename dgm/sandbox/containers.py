@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Limits
+from .docker_hardening import Identity, box_identity
 from .output import TailBuffer
 from .scratch import Slot
 
@@ -68,6 +69,7 @@ class Box:
     pidfd: int | None
     slots: dict[str, Slot]
     memory_cgroup: Path | None = None
+    identity: Identity | None = None  # its leased uid, released when the box is removed
     dead: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -111,18 +113,23 @@ def create_box(client, spec: Spec) -> Box:
     """Create and start an idle box for ``spec`` (about 0.2 s)."""
     from docker.types import DeviceRequest, LogConfig, Mount as DMount, Ulimit
 
-    slots = {t: Slot(spec.scratch_mb, (UID, GID)) for t in spec.rw}
-    mounts = [DMount(target=t, source=s, type="bind", read_only=True) for s, t in spec.ro]
+    ident = box_identity()
+    try:
+        slots = {t: Slot(spec.scratch_mb, (ident.uid, ident.uid)) for t in spec.rw}
+    except BaseException:
+        ident.release()
+        raise
+    mounts = [DMount(target=t, source=s, type="bind", read_only=True) for s, t in spec.ro + tuple(ident.etc)]
     mounts += [DMount(target=t, source=str(slot.path), type="bind", read_only=False) for t, slot in slots.items()]
     fsize = spec.file_size_mb * 1024 * 1024
     kwargs = dict(
         command=["python3", "-I", "-S", "-c", RUNNER], init=True, stdin_open=True,
-        user=f"{UID}:{GID}", working_dir="/tmp",
+        user=f"{ident.uid}:{ident.uid}", working_dir="/tmp",
         network_mode=spec.network, read_only=True, hostname="sandbox",
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={spec.scratch_mb}m,mode=1777"},
         mounts=mounts, mem_limit=f"{spec.memory_mb}m", memswap_limit=f"{spec.memory_mb}m",
         nano_cpus=int(spec.cpus * 1e9), pids_limit=spec.pids, cap_drop=["ALL"],
-        security_opt=["no-new-privileges"], ipc_mode="private",
+        security_opt=ident.security_opt, ipc_mode="private",
         ulimits=[Ulimit(name="fsize", soft=fsize, hard=fsize), Ulimit(name="core", soft=0, hard=0)],
         labels={LABEL: "1", f"{LABEL}.owner": OWNER}, log_config=LogConfig(type="none"),
         environment={"HOME": "/tmp"}, detach=True)
@@ -141,7 +148,7 @@ def create_box(client, spec: Spec) -> Box:
                 pidfd = None
         except OSError:
             pidfd = None
-        return Box(spec, container.id, pid, pidfd, slots, _memory_cgroup(pid))
+        return Box(spec, container.id, pid, pidfd, slots, _memory_cgroup(pid), ident)
     except BaseException:
         if container is not None:
             try:
@@ -150,6 +157,7 @@ def create_box(client, spec: Spec) -> Box:
                 pass
         for slot in slots.values():
             slot.close()
+        ident.release()
         raise
 
 
@@ -188,6 +196,8 @@ def remove_box(client, box: Box) -> None:
         if box.pidfd is not None:
             os.close(box.pidfd)
             box.pidfd = None
+    if box.identity is not None:  # only once the container is gone: its uid is free again
+        box.identity.release()
 
 
 class _Stream:

@@ -114,12 +114,14 @@ def test_step_limit_bad_calls_and_unknown_tools(fake_openai, gateway, tmp_path):
 
 
 def test_budget_exhaustion_stops_the_agent_cleanly(fake_openai, make_gateway, tmp_path):
-    gw = make_gateway(budget_tokens=50)
+    # room for a few calls' worst case (~3.4k tokens with the tools), not for many
+    gw = make_gateway(budget_tokens=3600, max_output_tokens=200)
     fake_openai.fallback = tool_call("bash", command="echo hi")
     result, repo, out, summary = run_agent(tmp_path, gw)
     assert result.ok, result.stderr
-    assert summary["stop_reason"].startswith("budget exhausted") and summary["steps"] == 1
-    assert gw.budget_exhausted and fake_openai.completions == 1
+    assert summary["stop_reason"].startswith("budget exhausted")
+    assert 1 <= summary["steps"] == fake_openai.completions < 5
+    assert gw.meter.total.tokens <= 3600  # never over the budget
     assert "budget exhausted" in (out / "transcript.md").read_text()
 
 

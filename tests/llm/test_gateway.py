@@ -54,8 +54,10 @@ def test_retries_transient_failures_then_succeeds(fake_openai, make_gateway):
     assert len([ln for ln in lines if "retry" in ln]) == 6
     assert any("unparseable JSON" in ln for ln in lines)
     assert any("did not answer within" in ln for ln in lines)
-    # only the successful call is metered
-    assert gw.usage("a")["calls"] == 1
+    # 429 and 500 were refused upstream (not billed); the truncated and garbage 200s, the
+    # timeout and the dropped answer may have been billed: each is charged its worst case
+    assert gw.usage("a")["calls"] == 5
+    assert sum("may have been billed" in ln for ln in lines) == 4
 
 
 def test_gives_up_with_reason_and_no_client_retry(fake_openai, make_gateway):
@@ -110,28 +112,41 @@ def test_usage_estimated_when_upstream_omits_it(fake_openai, gateway):
     assert u["prompt_tokens"] > 0 and u["completion_tokens"] >= 100
 
 
-def test_token_budget_stops_the_run_cleanly(fake_openai, make_gateway):
-    gw = make_gateway(budget_tokens=30)
-    fake_openai.push("a" * 100, "never")
+def _reply(usage: dict):
+    return {"choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "hi"}}], "usage": usage}
+
+
+def test_token_budget_reserves_the_worst_case(fake_openai, make_gateway):
+    from dgm.gateway_budget import Limits, prepare
+    from dgm.gateway_routes import Route
+    worst = prepare(Route("POST", "/v1/chat/completions"),
+                    {"model": "gpt-4o-mini", "messages": HI}, None, Limits(20, 1, 0)).tokens
+    gw = make_gateway(budget_tokens=worst + 30, max_output_tokens=20)
+    fake_openai.push(_reply({"prompt_tokens": 50, "completion_tokens": 20}), "never")
     gw.access.chat("a", "agent", HI)
-    assert gw.budget_exhausted and "30 tokens" in gw.budget_reason
-    with pytest.raises(GatewayError) as info:
+    assert fake_openai.completion_requests[0].json["max_tokens"] == 20  # the cap was inserted
+    assert not gw.budget_exhausted  # 70 of worst + 30 spent, but the next worst case won't fit
+    with pytest.raises(GatewayError, match="does not fit") as info:
         gw.access.chat("b", "agent", HI)
-    assert info.value.budget_exhausted and "budget" in str(info.value)
+    assert info.value.budget_exhausted and gw.refused("b") == 1
     assert fake_openai.completions == 1  # the refused call never left the host
 
 
 def test_dollar_budget_needs_prices(fake_openai, make_gateway):
     with pytest.raises(ValueError, match="needs a price"):
         GatewayConfig(budget_usd=1.0, models={"agent": "mystery-model"})
-    gw = make_gateway(budget_usd=0.0001)
+    lines = []
+    gw = make_gateway(budget_usd=0.0001, max_output_tokens=100)
+    gw.log = lines.append
     r = raw_post(gw, {"model": "mystery-model", "messages": HI}, gw.access.key("a"))
     assert r.status_code == 400 and "no price" in r.json()["error"]["message"]
-    fake_openai.push({"choices": [{"index": 0, "finish_reason": "stop", "message":
-                                   {"role": "assistant", "content": "hi"}}],
-                      "usage": {"prompt_tokens": 1000, "completion_tokens": 0}})
+    # an upstream reporting more than the bound (here 1000 prompt tokens for "hi") is charged
+    # what it reports, logged, and ends the budget
+    fake_openai.push(_reply({"prompt_tokens": 1000, "completion_tokens": 0}))
     gw.access.chat("a", "agent", HI)  # 1000 * 0.00015/1k = $0.00015 > budget
-    assert gw.budget_exhausted
+    assert gw.budget_exhausted and gw.meter.over_reservation == 1
+    assert any("cost more than its reservation" in ln for ln in lines)
     r = raw_post(gw, {"model": "gpt-4o-mini", "messages": HI}, gw.access.key("a"))
     assert r.status_code == 402 and r.json()["error"]["type"] == "budget_exhausted"
 

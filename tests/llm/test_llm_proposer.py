@@ -125,16 +125,19 @@ def test_noop_edit_is_rejected_not_committed(fake_openai, gateway, world):
 
 
 def test_model_failures_and_budget_become_rejections(fake_openai, make_gateway, world):
-    gw = make_gateway(max_retries=1, budget_tokens=6000)  # one prompt is ~3,800 tokens
+    # a prompt is ~4,300 tokens (~17 kB, so its worst case is ~18,000 with 1,000 of output):
+    # room for two calls' usage plus one worst case, not for a third call
+    gw = make_gateway(max_retries=1, budget_tokens=24000, max_output_tokens=1000)
     fake_openai.push(Fault("500"), Fault("500"))
     with pytest.raises(ProposalRejected, match="model call failed.*gave up after 2 attempts"):
         LLMProposer(gw.access).propose(ctx_for(world, 1))
     fake_openai.push("no edits at all, sorry", "still none")
     with pytest.raises(ProposalRejected, match="no edits found"):
         LLMProposer(gw.access).propose(ctx_for(world, 2))
-    assert gw.budget_exhausted
+    assert not gw.budget_exhausted
     with pytest.raises(ProposalRejected, match="budget"):
         LLMProposer(gw.access).propose(ctx_for(world, 3))
+    assert gw.budget_exhausted  # the engine's own call no longer fits: the run stops
 
 
 def test_large_codebase_shows_the_relevant_files(fake_openai, gateway, tmp_path):

@@ -76,7 +76,10 @@ def test_container_hardening(docker_sb):
     assert hc["Memory"] == hc["MemorySwap"] == 300 << 20 and hc["PidsLimit"] == 50
     assert hc["NanoCpus"] == 1_000_000_000 and "/tmp" in hc["Tmpfs"]
     assert {u["Name"]: u["Hard"] for u in hc["Ulimits"]}["fsize"] == 10 << 20
-    assert cfg["User"] == "1000:1000" and cfg["Env"] and not any("KEY" in e for e in cfg["Env"])
+    uid = int(cfg["User"].split(":")[0])  # a root engine leases a pool uid per box (uids.py)
+    assert cfg["User"] == f"{uid}:{uid}" and (uid == 1000 or 100000 <= uid < 101000)
+    assert any(o.startswith("seccomp=") for o in hc["SecurityOpt"])
+    assert cfg["Env"] and not any("KEY" in e for e in cfg["Env"])
 
 
 def test_gpu_request_reaches_the_engine(docker_sb):
