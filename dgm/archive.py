@@ -29,6 +29,7 @@ from typing import Any, Iterable, Sequence
 from . import db as dbmod
 from .diffcheck import check_diff
 from .errors import ArchiveLocked, NotAnArchive, UnknownAgent
+from .faults import HostFault, git_fault
 from .gitstore import GitError, GitStore
 from .integrity import check_archive, repair_refs
 
@@ -239,7 +240,10 @@ class Archive:
         if reason is None:
             try:
                 tree = self.git.apply_diff(p.commit_sha, diff)
-            except GitError as exc:
+            except GitError as exc:  # only git apply's own complaints are the proposal's fault
+                cause = git_fault(exc.stderr, applying=True) if exc.command == "apply" else "git-store"
+                if cause:
+                    raise HostFault(cause, f"git store: {exc}"[:500]) from exc
                 reason = f"diff does not apply: {exc.stderr.splitlines()[-1] if exc.stderr else exc}"
         if reason is None and tree == (p.tree or self.git.tree_of(p.commit_sha)):
             reason = "diff changes nothing"

@@ -14,6 +14,7 @@ from typing import Any
 from .agents import load_manifest
 from .archive import Archive
 from .config import RunConfig, load_config
+from .endpoint import check_endpoint
 from .errors import ConfigError, DgmError
 from .evaluation import Runtime, make_plan
 from .executors import make_executor
@@ -36,6 +37,7 @@ class RunSummary:
     seconds: float
     overhead_per_child_ms: float
     status: str
+    reason: str | None = None  # why a run stopped short (a stalled run's cause)
 
     @property
     def gain(self) -> float | None:
@@ -69,6 +71,7 @@ def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
             raise ConfigError(f"${gw.api_key_env} is not set: export the endpoint's API key on the "
                               "host (it never enters a sandbox), or set api_key_env = \"\" under "
                               "[run.model] for a local server without a key")
+        check_endpoint(gw.base_url, os.environ.get(gw.api_key_env) if gw.api_key_env else None)
     if cfg.sandbox == "unsafe" and not unsafe:
         raise ConfigError("running agent code unsandboxed needs the explicit --unsafe flag")
     return suites, strategy, proposer
@@ -88,13 +91,14 @@ class Prepared:
     notes: list[str] = field(default_factory=list)  # said when the run starts
 
 
-RESUME_MODEL_KEYS = ("budget_usd", "budget_tokens", "prices")
+RESUME_MODEL_KEYS = ("budget_usd", "budget_tokens", "prices", "base_url")
 
 
 def _budget_from_file(path: Path, stored: dict[str, Any]) -> list[str]:
-    """On resume the archive's recorded settings hold, except the model budget: the config
-    file's ``budget_usd``, ``budget_tokens`` and ``prices`` under ``[run.model]`` (when it
-    sets them) replace the recorded ones, so a run stopped by its budget can be given more.
+    """On resume the archive's recorded settings hold, except the model budget and endpoint:
+    the config file's ``budget_usd``, ``budget_tokens``, ``prices`` and ``base_url`` under
+    ``[run.model]`` (when it sets them) replace the recorded ones, so a run stopped by its
+    budget can be given more, and one stalled on a dead endpoint can be pointed at a live one.
     Updates ``stored`` in place; returns a line per changed value."""
     given = load_config(path).model
     model = stored.setdefault("model", {})
@@ -178,6 +182,8 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
         status = "finished" if done or not loop.stopping else "stopped"
         if not done and gateway is not None and gateway.budget_exhausted:
             status = "budget-spent"
+        if not done and loop.stalled:
+            status = "stalled"
     finally:
         archive.save_run(run_id, status=status, finished=time.time() if status == "finished" else None)
         executor.shutdown(wait=status != "interrupted")
@@ -235,4 +241,5 @@ def summarize(archive: Archive, run_id: str, status: str, seconds: float, loop: 
     return RunSummary(run_id, archive.path, loop.children, rejected,
                       best[0].id if best else None, best[0].score if best else None,
                       seeds[0][0] if seeds else None, seeds[0][1] if seeds else None,
-                      seconds, 1000 * loop.overhead / steps, status)
+                      seconds, 1000 * loop.overhead / steps, status,
+                      loop.stalled if status == "stalled" else None)
