@@ -67,6 +67,8 @@ class GatewayConfig(BaseModel):
             data["base_url"] = model.base_url
         if getattr(model, "timeout_s", None):
             data["timeout_seconds"] = model.timeout_s
+        if getattr(model, "max_retries", None) is not None:
+            data["max_retries"] = model.max_retries
         data.update(overrides)
         try:
             return cls.model_validate(data)

@@ -164,7 +164,8 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
                             schedule=cfg.schedule, generation_size=cfg.generation_size,
                             wall_seconds=cfg.wall_seconds, admission=cfg.admission,
                             admission_margin=cfg.admission_margin, sandbox=cfg.sandbox,
-                            image=image, device=cfg.device, env=dict(cfg.agent_env))
+                            image=image, device=cfg.device, env=dict(cfg.agent_env),
+                            stall_after=cfg.stall_after, backoff_seconds=cfg.fault_backoff_s)
     gateway = start_gateway(cfg, reporter, archive, run_id) if needs_gateway(cfg) else None
     settings.gateway = gateway
     proposer = p.proposer or make_proposer(cfg.proposer, cfg, gateway.access, image=image)
