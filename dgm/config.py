@@ -15,6 +15,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, validation_error
+from .textfiles import read_utf8
 
 PROPOSERS = ("mutation", "llm", "self")
 STRATEGIES = ("dgm", "score", "greedy", "random", "hgm", "weighted")
@@ -111,7 +112,7 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
         if not Path(path).is_file():
             raise ConfigError(f"config file {path} does not exist")
         try:
-            data = tomllib.loads(Path(path).read_text())
+            data = tomllib.loads(read_utf8(Path(path)))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         data = data.get("run", data)

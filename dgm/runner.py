@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .agents import load_manifest
+from .agents import check_agent_dir, load_manifest
 from .archive import Archive
 from .config import RunConfig, load_config
 from .endpoint import check_endpoint
@@ -21,6 +20,7 @@ from .executors import make_executor
 from .loop import Loop, LoopSettings
 from .proposers.factory import MODEL_PROPOSERS, check_proposer, make_proposer
 from .selection import make_strategy
+from .staging import staged
 from .suites import load_suite
 
 
@@ -57,6 +57,7 @@ def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
     check_proposer(cfg.proposer, cfg)  # first: a missing endpoint is the likeliest problem
     proposer = make_proposer(cfg.proposer, cfg) if cfg.proposer not in MODEL_PROPOSERS else None
     manifest = load_manifest(cfg.seed_agent)
+    check_agent_dir(cfg.seed_agent)
     if manifest.domain != cfg.domain:
         raise ConfigError(f"seed agent {cfg.seed_agent} is a {manifest.domain} agent, "
                           f"but the run's domain is {cfg.domain}")
@@ -134,15 +135,10 @@ def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise DgmError(f"{path} exists and is not an archive; choose a new directory")
     # Built aside and renamed into place, so a crash never leaves a half-made archive.
-    staging = path.parent / f".{path.name}.creating-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     run_id = "run-" + time.strftime("%Y%m%d-%H%M%S")
-    with Archive.create(staging) as archive:
+    with staged(path) as staging, Archive.create(staging) as archive:
         archive.save_run(run_id, status="running", seed=cfg.seed, config=cfg.model_dump_json())
         archive.add_seed(cfg.seed_agent, summary=f"seed agent {cfg.seed_agent}", run=run_id)
-    if path.exists():
-        path.rmdir()
-    staging.rename(path)
     return Prepared(Archive.open(path), cfg, run_id, False, suites, strategy, proposer)
 
 

@@ -11,9 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from ..agents import load_manifest
+from ..agents import check_agent_dir, load_manifest
 from ..archive import Archive
 from ..lineage import Lineage
+from ..staging import staged
 from .common import ArchiveOpt, cli_errors, console, fail, new_archive_path, open_archive
 
 MARKS = {"admitted": "[green]✓[/]", "rejected": "[red]✗[/]", "failed": "[red]![/]",
@@ -34,13 +35,16 @@ def init(archive: Optional[Path] = ArchiveOpt,
     """Create a new archive (optionally with a seed agent)."""
     if seed is not None:
         load_manifest(seed)  # a seed without agent.toml is refused before anything is written
-    path = archive or new_archive_path()
-    with Archive.create(path) as a:
+        check_agent_dir(seed)
+    path = Path(archive or new_archive_path())
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        Archive.create(path)  # says why (holds an archive, not empty, not a directory)
+    with staged(path) as staging, Archive.create(staging) as a:  # renamed into place when done
         msg = f"created archive {path}"
         if seed is not None:
             agent_id = a.add_seed(seed, summary=f"seed agent from {seed}")
             msg += f" with seed agent {agent_id} ({seed})"
-    console.print(msg, highlight=False)
+    console.print(msg, highlight=False, markup=False)
 
 
 def status(archive: Optional[Path] = ArchiveOpt) -> None:

@@ -12,12 +12,16 @@ from typing import Callable, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..archive import Archive
 from ..errors import DgmError, NotAnArchive
+from ..gitstore import GitError
+from ..staging import is_staging
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji=False: ``a:b:c:d`` in a message stays as written (rich would make ``:b:`` a picture)
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 STATE = {"debug": False}
 F = TypeVar("F", bound=Callable)
 
@@ -31,7 +35,8 @@ def archive_root() -> Path:
 def default_archive() -> Path:
     """The newest archive under archive/ (by creation of its database)."""
     root = archive_root()
-    cands = [d for d in root.iterdir() if (d / "dgm.db").is_file()] if root.is_dir() else []
+    cands = [d for d in root.iterdir()  # a staging dir of a creation is never an archive
+             if not is_staging(d) and (d / "dgm.db").is_file()] if root.is_dir() else []
     if not cands:
         raise NotAnArchive(f"no archive found under {root}/; run `dgm init` or `dgm run`, "
                            "or pass --archive DIR")
@@ -47,7 +52,8 @@ def open_archive(path: Path | None, readonly: bool = True) -> Archive:
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # the message is user or agent text: never read as markup (``[run.model]`` stays)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -64,6 +70,10 @@ def cli_errors(fn: F) -> F:
             if STATE["debug"]:
                 raise
             fail(str(exc))
+        except GitError as exc:  # a damaged or incomplete git store (a missing object, ...)
+            if STATE["debug"]:
+                raise
+            fail(f"the archive's git store cannot be read: {str(exc)[:500]}")
         except sqlite3.DatabaseError as exc:
             if STATE["debug"]:
                 raise
