@@ -89,4 +89,7 @@ def creation_failed(staging: Path, path: Path, exc: BaseException) -> DgmError:
     """The one line for a creation that failed part-way (a full disk, ...); nothing is left."""
     shutil.rmtree(staging, ignore_errors=True)
     why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, subprocess.CalledProcessError) and exc.stderr:  # git's own words
+        text = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else exc.stderr
+        why = (text.strip().splitlines() or [why])[-1]
     return DgmError(f"cannot create the archive at {path}: {why}")
