@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import DgmError
+from ..hygiene import claim, sweep
 from ..evaluation import Runtime
 from ..loop import STOP_REQUESTED
 from ..progress import make_reporter
@@ -65,6 +66,10 @@ def run(
     prep = prepare(archive, config, overrides, new_archive_path(), unsafe=unsafe)
     a = prep.archive
     reporter = make_reporter(prep.cfg.children, quiet, as_json)
+    swept = sweep()  # what killed runs left: their temp dirs, mounts and cgroups (only theirs)
+    if swept:
+        reporter.message(swept.line())
+    claim(prep.run_id)  # this run's own temp files live in one directory it owns
     interrupts = {"n": 0}
 
     def on_sigint(signum, frame):  # first Ctrl-C: finish in-flight work; second: stop now
