@@ -3,8 +3,9 @@
 There are no namespaces, so mount targets cannot exist: every argument and
 environment value that starts with a mount target is rewritten to the host
 source, and the working directory is the writable mount. Limits are a hard
-timeout (the whole process group is killed) and rlimits; there is no network
-isolation. Useful on machines with neither Docker nor bubblewrap, and in tests.
+timeout and rlimits; the command runs under ``tree_guard.py``, which kills its
+whole process tree (setsid and double forks included) when it ends, at the limit
+and when the run dies. There is no network isolation. Useful on machines with neither Docker nor bubblewrap, and in tests.
 """
 
 from __future__ import annotations
