@@ -194,7 +194,8 @@ class Loop:
         return self.children + self._in_propose() < self.s.budget
 
     def _fill(self) -> None:
-        if self.stopping or any(j.index == -1 for _, j in self.futures.values()):
+        waiting = [*(j for _, j in self.futures.values()), *(j for _, _, j in self.delayed)]
+        if self.stopping or any(j.index == -1 for j in waiting):
             return  # seeds are evaluated before any child is proposed
         if self.s.schedule == "generational":
             if self.futures or not self._budget_left():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Optional
@@ -55,7 +56,12 @@ def status(archive: Optional[Path] = ArchiveOpt) -> None:
         console.print("  " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "(empty)"))
         for rid, st, created, finished in a.query(
                 "SELECT id, status, created, finished FROM runs ORDER BY created"):
-            console.print(f"  run {rid}: {st}", highlight=False)
+            why = ""
+            if st == "stalled":  # say why, as the run did when it stopped
+                rows = a.query("SELECT data FROM events WHERE run=? AND kind='run_stalled' "
+                               "ORDER BY seq DESC LIMIT 1", [rid])
+                why = f" ({json.loads(rows[0][0]).get('reason', '')})" if rows else ""
+            console.print(f"  run {escape(rid)}: {escape(st + why)}", highlight=False)
         best = a.best(1)
         if best:
             b = best[0]

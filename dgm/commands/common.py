@@ -77,6 +77,8 @@ def cli_errors(fn: F) -> F:
         except sqlite3.DatabaseError as exc:
             if STATE["debug"]:
                 raise
+            if "full" in str(exc):  # SQLITE_FULL: the host's disk, not the archive
+                fail(f"the archive's disk is full ({exc}); free space, then resume the run")
             fail(f"the archive database is unreadable or corrupted: {exc}")
         except OSError as exc:  # e.g. `-o` into a missing directory
             if STATE["debug"]:

@@ -104,6 +104,8 @@ def test_a_dead_endpoint_mid_run_stalls_with_its_cause_and_resumes_once_fixed(tm
         assert a.query("SELECT COUNT(*) FROM proposals WHERE status='rejected'")[0][0] == 0
         assert a.query("SELECT COUNT(*) FROM agents WHERE parent IS NOT NULL")[0][0] == 0
         assert a.query("SELECT COUNT(*) FROM events WHERE kind='host_fault'")[0][0] == 3
+    r = dgm(["status", "--archive", str(arch)], timeout=60)
+    assert "stalled (stalled: 3 consecutive endpoint faults" in "".join(r.stdout.split("\n")), r.stdout
     model = ProposerModel([(search_replace("predict.py", "slope = 1.0", "slope = 3.0", "s"), None),
                            (search_replace("predict.py", "offset = 0.5", "offset = 2.0", "o"), None)])
     with FakeOpenAI(fallback=model) as live:
