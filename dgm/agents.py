@@ -8,6 +8,7 @@ metalearning needs ``meta-train`` and ``predict``, coding needs ``solve``.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .errors import ConfigError, validation_error
+from .textfiles import read_utf8
 
 REQUIRED_COMMANDS = {"metalearning": ("meta-train", "predict"), "coding": ("solve",)}
 
@@ -52,4 +54,19 @@ def load_manifest(agent_dir: Path) -> AgentManifest:
     path = Path(agent_dir) / "agent.toml"
     if not path.is_file():
         raise ConfigError(f"{agent_dir} is not an agent: it has no agent.toml")
-    return parse_manifest(path.read_text(), str(path))
+    return parse_manifest(read_utf8(path), str(path))
+
+
+def check_agent_dir(agent_dir: Path) -> None:
+    """Refuse a seed whose links lead out of it (the archive would hold a link no checkout
+    may write, or the host file it names); raises a one-line ConfigError."""
+    top = os.path.realpath(agent_dir)
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            if os.path.islink(p):
+                real = os.path.realpath(p)
+                if real != top and not real.startswith(top + os.sep):
+                    rel = os.path.relpath(p, top)
+                    raise ConfigError(f"{agent_dir}: {rel!r} is a link out of the agent "
+                                      f"(to {os.readlink(p)!r}); an agent holds only its own files")

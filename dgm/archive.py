@@ -19,6 +19,7 @@ import difflib
 import fcntl
 import json
 import os
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from typing import Any, Iterable, Sequence
 from . import db as dbmod
 from .diffcheck import check_diff
 from .errors import ArchiveLocked, NotAnArchive, UnknownAgent
+from .faults import HostFault, git_fault
 from .gitstore import GitError, GitStore
 from .integrity import check_archive, repair_refs
 
@@ -180,6 +182,12 @@ class Archive:
     def close(self) -> None:
         self.git.close()
         if self.db is not None:
+            if not self.readonly:  # at rest in rollback-journal mode: readers then create no
+                try:               # -wal/-shm files, and read-only media can be read
+                    self.db.execute("PRAGMA busy_timeout=200")
+                    self.db.execute("PRAGMA journal_mode=DELETE")
+                except sqlite3.Error:
+                    pass  # a reader is connected: it stays in WAL mode, which is fine
             self.db.conn.close()
             self.db = None
         if self._lock_file is not None:
@@ -239,7 +247,10 @@ class Archive:
         if reason is None:
             try:
                 tree = self.git.apply_diff(p.commit_sha, diff)
-            except GitError as exc:
+            except GitError as exc:  # only git apply's own complaints are the proposal's fault
+                cause = git_fault(exc.stderr, applying=True) if exc.command == "apply" else "git-store"
+                if cause:
+                    raise HostFault(cause, f"git store: {exc}"[:500]) from exc
                 reason = f"diff does not apply: {exc.stderr.splitlines()[-1] if exc.stderr else exc}"
         if reason is None and tree == (p.tree or self.git.tree_of(p.commit_sha)):
             reason = "diff changes nothing"
@@ -451,11 +462,17 @@ class Archive:
         return self.query("SELECT COUNT(*) FROM agents")[0][0]
 
     def resolve_id(self, text: str) -> str:
-        """Accept a full id, its integer form (``42``) or a unique prefix."""
+        """Accept a full id, its integer form (``42``) or a unique prefix, matched exactly
+        (no SQL wildcards: ``%5`` is no id); a huge or non-text id is simply unknown."""
         text = text.strip()
+        if not (0 < len(text) <= 32 and text.isascii() and text.isalnum()):
+            shown = text[:40].encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            raise UnknownAgent(f"unknown agent {shown + ('…' if len(text) > 40 else '')!r} in "
+                               f"{self.path}: agent ids are digits, like 000042 or 42")
         if text.isdigit() and self.query("SELECT 1 FROM agents WHERE seq=?", [int(text)]):
             return format_id(int(text))
-        rows = self.query("SELECT id FROM agents WHERE id LIKE ? ORDER BY seq LIMIT 2", [text + "%"])
+        rows = self.query("SELECT id FROM agents WHERE substr(id, 1, ?) = ? ORDER BY seq LIMIT 2",
+                          [len(text), text])
         if len(rows) == 1:
             return rows[0][0]
         raise UnknownAgent(self._unknown_message(text))

@@ -15,6 +15,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, validation_error
+from .textfiles import read_utf8
 
 PROPOSERS = ("mutation", "llm", "self")
 STRATEGIES = ("dgm", "dgm2025", "score", "greedy", "random", "hgm", "weighted", "qd")
@@ -38,6 +39,7 @@ class ModelConfig(BaseModel):
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     timeout_s: float = 120.0
     max_output_tokens: Optional[int] = Field(None, ge=1)  # the gateway's per-call output cap
+    max_retries: int = Field(4, ge=0, le=20)  # the gateway's retries of a failing upstream call
 
 
 class RayConfig(BaseModel):
@@ -105,7 +107,8 @@ class RunConfig(BaseModel):
     generation_size: int = Field(2, ge=1)
     seed: int = 0
     sandbox: Literal["auto", "docker", "bwrap", "unsafe"] = "auto"
-    device: str = "cpu"
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:[0-9]{1,2})?)$",
+                        description="cpu, cuda or cuda:N")
     max_stages: Optional[int] = Field(None, ge=1)
     executor: Literal["local", "ray"] = "local"
     ray_address: Optional[str] = None
@@ -115,6 +118,10 @@ class RunConfig(BaseModel):
     # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS); nothing else from the
     # host's environment ever reaches a sandbox.
     agent_env: dict[str, str] = Field(default_factory=dict)
+    # Host faults (disk, git store, engine, endpoint) are retried after a backoff that starts
+    # here and doubles; this many in a row of one cause stall the run (see dgm/faults.py).
+    stall_after: int = Field(10, ge=1)
+    fault_backoff_s: float = Field(0.5, ge=0)
 
     @model_validator(mode="after")
     def _domain_defaults(self) -> "RunConfig":
@@ -147,7 +154,7 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
         if not Path(path).is_file():
             raise ConfigError(f"config file {path} does not exist")
         try:
-            data = tomllib.loads(Path(path).read_text())
+            data = tomllib.loads(read_utf8(Path(path)))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         data = data.get("run", data)

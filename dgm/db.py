@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlite_utils
 
@@ -92,10 +94,21 @@ CREATE TABLE IF NOT EXISTS confirmations (
 """
 
 
+def readonly_uri(path: Path) -> str:
+    """A read-only URI for the database. On storage we cannot write (read-only media, a
+    read-only mount) no writer can exist, and SQLite could not create the WAL index a
+    reader of a WAL database needs: open it immutable. Elsewhere ``mode=ro``; an archive
+    at rest is in rollback-journal mode (``Archive.close``), so a reader creates no files."""
+    uri = f"file:{quote(str(path))}?mode=ro"
+    if not os.access(path.parent, os.W_OK) and not os.path.exists(f"{path}-wal"):
+        uri += "&immutable=1"
+    return uri
+
+
 def connect(path: Path, readonly: bool = False) -> sqlite_utils.Database:
     """Open the database; WAL mode so readers never block the writer."""
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+        conn = sqlite3.connect(readonly_uri(Path(path)), uri=True, check_same_thread=False,
                                isolation_level=None, timeout=30)
     else:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,

@@ -96,6 +96,8 @@ class GatewayConfig(BaseModel):
             data["timeout_seconds"] = model.timeout_s
         if getattr(model, "max_output_tokens", None):
             data["max_output_tokens"] = model.max_output_tokens
+        if getattr(model, "max_retries", None) is not None:
+            data["max_retries"] = model.max_retries
         data.update(overrides)
         try:
             return cls.model_validate(data)

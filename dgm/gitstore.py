@@ -94,6 +94,7 @@ class GitError(Exception):
     def __init__(self, args: list[str], stderr: str):
         super().__init__(f"git {' '.join(args)}: {stderr.strip()}")
         self.stderr = stderr.strip()
+        self.command = args[0] if args else ""  # "apply": the patch may be at fault
 
 
 class GitStore:

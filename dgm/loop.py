@@ -27,6 +27,7 @@ from .admission import Confirmer, keep_better
 from .archive import Archive
 from .config import SearchConfig
 from .evaluation import StagePlan, StageTask, evaluate_stage, next_step
+from .faults import FaultTracker, HostFault, classify, reason_cause
 from .population import Population
 from .scheduling import Slots
 from .proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer
@@ -66,6 +67,8 @@ class LoopSettings:
     network: str | None = None
     gateway: Any = None  # dgm.gateway.Gateway when agents or proposers call a model
     search: SearchConfig | None = None  # [run.search]: dedup, pre-check, limits, confirmation
+    stall_after: int = 10  # consecutive host faults of one cause before the run stalls
+    backoff_seconds: float = 0.5  # first retry delay after a host fault (doubles, max 15 s)
 
 
 class Loop:
@@ -92,6 +95,12 @@ class Loop:
         self.children = 0
         self.seed_ids: list[str] = []
         self.overhead = 0.0  # seconds the scheduler itself spent (selection, writes, events)
+        # Host faults are retried after a backoff (``delayed``); a cause that keeps failing
+        # stops the run with ``stalled`` set to the reason (see dgm/faults.py).
+        self.faults = FaultTracker(host_limit=settings.stall_after, reject_limit=4 * settings.budget + 10,
+                                   backoff_base=settings.backoff_seconds)
+        self.delayed: list[tuple[float, str, Job]] = []
+        self.stalled: str | None = None
 
     # -- helpers -------------------------------------------------------------
     def job_seed(self, index: int) -> int:
@@ -102,10 +111,12 @@ class Loop:
         self.a.record_event(kind, run=self.s.run_id, agent=agent, **data)
 
     def _in_propose(self) -> int:
-        return sum(1 for phase, _ in self.futures.values() if phase == "propose")
+        return sum(1 for phase, _ in [*self.futures.values(), *((p, j) for _, p, j in self.delayed)]
+                   if phase == "propose")
 
     def _in_eval(self) -> int:
-        return sum(1 for phase, _ in self.futures.values() if phase != "propose")
+        return sum(1 for phase, _ in [*self.futures.values(), *((p, j) for _, p, j in self.delayed)]
+                   if phase != "propose")
 
     # -- recovery ------------------------------------------------------------
     def recover(self) -> list[Job]:
@@ -157,7 +168,8 @@ class Loop:
                 self._check_budget()
                 self._pump()
                 self._fill()
-                if not self.futures and not self.slots.ready:
+                self._release_delayed()
+                if not self.futures and not self.slots.ready and not self.delayed:
                     break
                 done, _ = cf.wait(list(self.futures), timeout=0.5, return_when=cf.FIRST_COMPLETED)
                 for fut in done:
@@ -201,12 +213,12 @@ class Loop:
     def _budget_left(self) -> bool:
         if self.s.wall_seconds is not None and time.monotonic() - self.started > self.s.wall_seconds:
             return False
-        # stop trying when proposals keep failing: 4 attempts per child plus slack
-        return (self.children + self._in_propose() < self.s.budget
-                and self.attempts < 4 * self.s.budget + 10)
+        # proposals that keep failing stop the run through ``self.faults`` (consecutive, per cause)
+        return self.children + self._in_propose() < self.s.budget
 
     def _fill(self) -> None:
-        if self.stopping or any(j.index == -1 for _, j in self.futures.values()):
+        waiting = [*(j for _, j in self.futures.values()), *(j for _, _, j in self.delayed)]
+        if self.stopping or any(j.index == -1 for j in waiting):
             return  # seeds are evaluated before any child is proposed
         if self.s.schedule == "generational":
             if self.futures or not self._budget_left():
@@ -232,8 +244,9 @@ class Loop:
     def _select(self, k: int, rng: random.Random) -> list[str]:
         cands = self.pop.candidates()
         if not cands:
-            self.reporter.message("no admitted agent to select a parent from: the seed failed "
-                                  "its first stage; see `dgm show` for its evaluation logs")
+            self.stalled = ("stalled: no admitted agent to select a parent from: the seed failed "
+                            "its first stage; see `dgm show` for its evaluation logs")
+            self.reporter.message(self.stalled)
             self.stopping = True
             return []
         return self.strategy.select(cands, k, rng)
@@ -246,7 +259,11 @@ class Loop:
     def _start_proposal(self, job: Job) -> None:
         self.attempts += 1
         self.event("job_started", agent=job.parent, job=job.index, parent=job.parent, seed=job.seed)
-        job.work = Path(tempfile.mkdtemp(prefix="dgm-prop-"))
+        try:
+            job.work = Path(tempfile.mkdtemp(prefix=f"dgm-prop-{self.s.run_id}-"))
+        except OSError as exc:
+            self._host_fault(job, "propose", classify(exc) or HostFault("disk", str(exc)))
+            return
         checks = _Checks(self.search.dedup, self.search.precheck, self.fps, self.plan[0].locator
                          or self.plan[0].suite if self.plan else None, self.s)
         fut = self.propose_pool.submit(_propose_job, self.a, self.proposer, job,
@@ -256,11 +273,15 @@ class Loop:
     def _on_proposal(self, job: Job, fut: cf.Future) -> None:
         shutil.rmtree(job.work or "", ignore_errors=True)
         result, prep, seconds, found = fut.result()
+        if isinstance(result, HostFault):  # not the proposal's fault: nothing recorded, retried
+            self._host_fault(job, "propose", result)
+            return
         common = dict(proposer=self.proposer.name, run=self.s.run_id, job=job.index, seconds=seconds)
         if isinstance(result, ProposalRejected):
             self.a.record_rejected_proposal(job.parent, result.reason, usage=result.usage, **common)
             self.event("job_done", job=job.index, outcome="rejected", reason=result.reason)
             self.reporter.child(None, "rejected", None, result.reason)
+            self._rejected(result.reason)
             return
         if found.get("precheck"):  # turned away before any evaluation: no agent, no budget
             prep.reason = f"pre-check failed: {found['precheck']}"
@@ -275,6 +296,7 @@ class Loop:
         if not res.ok:
             self.event("job_done", job=job.index, outcome="rejected", reason=res.reason)
             self.reporter.child(None, "rejected", None, res.reason)
+            self._rejected(res.reason)
             return
         job.agent = res.agent_id
         if found.get("fingerprint"):
@@ -283,6 +305,7 @@ class Loop:
                 return
             self.fps.setdefault(found["fingerprint"], job.agent)
         self.children += 1
+        self.faults.success()
         self.pop.add(job.agent, job.parent)
         self.event("child_committed", agent=job.agent, job=job.index, summary=result.summary)
         self._continue_eval(job)
@@ -336,7 +359,11 @@ class Loop:
         step = self.plan[job.pos]
         try:
             outcome = fut.result()
-        except Exception as exc:  # the harness or the sandbox broke, not the agent
+        except Exception as exc:
+            fault = classify(exc)
+            if fault is not None:  # disk, engine, git store: retried, never the agent's result
+                self._host_fault(job, "evaluate", fault)
+                return
             reason = f"evaluation of {step.suite} stage {step.stage + 1} failed: {type(exc).__name__}: {exc}"
             self.event("job_done", agent=job.agent, job=job.index, outcome="failed", reason=reason)
             self.a.set_status(job.agent, "failed", reason[:500])
@@ -354,6 +381,7 @@ class Loop:
                        stage=step.stage, reason=reason)
             self.reporter.message(f"{job.agent}: {reason}")
             return
+        self.faults.success()
         score = self.a.record_evaluation(job.agent, step.suite, step.stage, outcome.results,
                                          image=outcome.image_digest, seed=self.s.seed,
                                          run=self.s.run_id, artifacts=outcome.artifacts)
@@ -372,6 +400,40 @@ class Loop:
         else:
             job.pos = nxt
             self._submit_stage(job)
+
+    # -- faults --------------------------------------------------------------
+    def _host_fault(self, job: Job, phase: str, fault: HostFault) -> None:
+        """Retry the job's step after a backoff, or stall the run when its cause persists."""
+        self.event("host_fault", agent=job.agent, job=job.index, phase=phase, cause=fault.cause,
+                   reason=str(fault)[:500])
+        if self.faults.failure(fault.cause, str(fault), host=True):
+            self._stall()
+            return
+        delay = self.faults.backoff()
+        self.reporter.message(f"host fault ({fault.cause}), not the agent's: {str(fault)[:200]}; "
+                              f"retrying in {delay:.1f} s")
+        self.delayed.append((time.monotonic() + delay, phase, job))
+
+    def _rejected(self, reason: str) -> None:
+        if self.faults.failure(reason_cause(reason), reason, host=False):
+            self._stall()
+
+    def _stall(self) -> None:
+        self.stalled = self.faults.stalled()
+        self.stopping = True
+        self.delayed.clear()  # their jobs are redone or re-queued on resume
+        self.event("run_stalled", reason=self.stalled)
+        self.reporter.message(self.stalled)
+
+    def _release_delayed(self) -> None:
+        if self.stopping:
+            self.delayed.clear()
+        now = time.monotonic()
+        ready = [d for d in self.delayed if d[0] <= now]
+        for item in ready:
+            self.delayed.remove(item)
+            _, phase, job = item
+            self._start_proposal(job) if phase == "propose" else self._submit_stage(job)
 
     def _admit(self, job: Job) -> None:
         ag = self.a.agent(job.agent)
@@ -486,7 +548,7 @@ class _Checks:
 
 def _propose_job(archive: Archive, proposer: Proposer, job: Job, sandbox: Any,
                  env: dict, checks: _Checks | None = None
-                 ) -> tuple[Proposal | ProposalRejected, Any, float, dict]:
+                 ) -> tuple[Proposal | ProposalRejected | HostFault, Any, float, dict]:
     """Worker side of a proposal: check the parent out, propose, and write the child's
     git objects (``prepare_child``); fingerprint and pre-check the child; the scheduler
     then commits it to the archive."""
@@ -503,8 +565,8 @@ def _propose_job(archive: Archive, proposer: Proposer, job: Job, sandbox: Any,
             found = _check_child(archive, job, prep, checks)
     except ProposalRejected as rej:
         result = rej
-    except Exception as exc:  # a proposer bug must not kill the run: record it as a rejection
-        result = ProposalRejected(f"proposer error: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # host faults are retried; a proposer bug is recorded as a rejection
+        result = classify(exc) or ProposalRejected(f"proposer error: {type(exc).__name__}: {exc}")
     return result, prep, time.monotonic() - t0, found
 
 

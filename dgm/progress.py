@@ -36,7 +36,7 @@ class RichReporter(Reporter):
 
     def __init__(self, total: int, console: Console | None = None):
         super().__init__(total)
-        self.console = console or SafeConsole(stderr=True)
+        self.console = console or SafeConsole(stderr=True, emoji=False)
         self.progress = Progress(
             TextColumn("[bold]evolving"), BarColumn(), MofNCompleteColumn(),
             TextColumn("running {task.fields[running]}"), TextColumn("best {task.fields[best]}"),

@@ -9,6 +9,7 @@ are not (e.g. a model behind the agent), and ``--tolerance`` overrides it.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,6 +18,7 @@ from .agents import load_manifest
 from .archive import Archive
 from .errors import DgmError
 from .evaluation import Runtime, StageTask, evaluate_stage
+from .gitstore import GitError
 from .suites import load_suite
 
 EXACT = 1e-9
@@ -125,8 +127,17 @@ def export_agent(archive: Archive, agent: str, dest: Path) -> Path:
     if dest.exists() and any(dest.iterdir()):
         raise DgmError(f"{dest} exists and is not empty; choose a new directory")
     ag = archive.agent(agent)
-    archive.materialize(agent, dest)
-    manifest = load_manifest(dest)
+    made = not dest.exists()
+    try:
+        archive.materialize(agent, dest)
+        manifest = load_manifest(dest)
+    except (ValueError, GitError, DgmError) as exc:  # e.g. a link out of the agent: write nothing
+        if made:
+            shutil.rmtree(dest, ignore_errors=True)
+        else:  # it was an empty directory: empty it again
+            for p in dest.iterdir():
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink()
+        raise DgmError(f"cannot export agent {agent}: {str(exc)[:500]}") from None
     lineage = " → ".join(reversed([agent, *archive.ancestors(agent)]))
     cmds = "\n".join(f"    {name}: {' '.join(argv)}" for name, argv in manifest.commands.items())
     (dest / "DGM_AGENT.md").write_text(f"""# dgm agent {agent}

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .agents import load_manifest
+from .agents import check_agent_dir, load_manifest
 from .archive import Archive
 from .config import RunConfig, load_config
+from .endpoint import check_endpoint
 from .errors import ConfigError, DgmError
 from .evaluation import Runtime, make_plan
 from .executors import make_executor
 from .loop import Loop, LoopSettings
 from .proposers.factory import MODEL_PROPOSERS, check_proposer, make_proposer
 from .selection import make_strategy
+from .staging import staged
 from .suites import load_suite
 
 
@@ -36,6 +37,7 @@ class RunSummary:
     seconds: float
     overhead_per_child_ms: float
     status: str
+    reason: str | None = None  # why a run stopped short (a stalled run's cause)
 
     @property
     def gain(self) -> float | None:
@@ -55,6 +57,7 @@ def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
     check_proposer(cfg.proposer, cfg)  # first: a missing endpoint is the likeliest problem
     proposer = make_proposer(cfg.proposer, cfg) if cfg.proposer not in MODEL_PROPOSERS else None
     manifest = load_manifest(cfg.seed_agent)
+    check_agent_dir(cfg.seed_agent)
     if manifest.domain != cfg.domain:
         raise ConfigError(f"seed agent {cfg.seed_agent} is a {manifest.domain} agent, "
                           f"but the run's domain is {cfg.domain}")
@@ -69,6 +72,7 @@ def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
             raise ConfigError(f"${gw.api_key_env} is not set: export the endpoint's API key on the "
                               "host (it never enters a sandbox), or set api_key_env = \"\" under "
                               "[run.model] for a local server without a key")
+        check_endpoint(gw.base_url, os.environ.get(gw.api_key_env) if gw.api_key_env else None)
     if cfg.sandbox == "unsafe" and not unsafe:
         raise ConfigError("running agent code unsandboxed needs the explicit --unsafe flag")
     return suites, strategy, proposer
@@ -88,13 +92,14 @@ class Prepared:
     notes: list[str] = field(default_factory=list)  # said when the run starts
 
 
-RESUME_MODEL_KEYS = ("budget_usd", "budget_tokens", "prices")
+RESUME_MODEL_KEYS = ("budget_usd", "budget_tokens", "prices", "base_url")
 
 
 def _budget_from_file(path: Path, stored: dict[str, Any]) -> list[str]:
-    """On resume the archive's recorded settings hold, except the model budget: the config
-    file's ``budget_usd``, ``budget_tokens`` and ``prices`` under ``[run.model]`` (when it
-    sets them) replace the recorded ones, so a run stopped by its budget can be given more.
+    """On resume the archive's recorded settings hold, except the model budget and endpoint:
+    the config file's ``budget_usd``, ``budget_tokens``, ``prices`` and ``base_url`` under
+    ``[run.model]`` (when it sets them) replace the recorded ones, so a run stopped by its
+    budget can be given more, and one stalled on a dead endpoint can be pointed at a live one.
     Updates ``stored`` in place; returns a line per changed value."""
     given = load_config(path).model
     model = stored.setdefault("model", {})
@@ -130,15 +135,10 @@ def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise DgmError(f"{path} exists and is not an archive; choose a new directory")
     # Built aside and renamed into place, so a crash never leaves a half-made archive.
-    staging = path.parent / f".{path.name}.creating-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     run_id = "run-" + time.strftime("%Y%m%d-%H%M%S")
-    with Archive.create(staging) as archive:
+    with staged(path) as staging, Archive.create(staging) as archive:
         archive.save_run(run_id, status="running", seed=cfg.seed, config=cfg.model_dump_json())
         archive.add_seed(cfg.seed_agent, summary=f"seed agent {cfg.seed_agent}", run=run_id)
-    if path.exists():
-        path.rmdir()
-    staging.rename(path)
     return Prepared(Archive.open(path), cfg, run_id, False, suites, strategy, proposer)
 
 
@@ -161,7 +161,8 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
                             wall_seconds=cfg.wall_seconds, admission=cfg.admission,
                             admission_margin=cfg.admission_margin, sandbox=cfg.sandbox,
                             image=image, device=cfg.device, env=dict(cfg.agent_env),
-                            search=cfg.search)
+                            search=cfg.search,
+                            stall_after=cfg.stall_after, backoff_seconds=cfg.fault_backoff_s)
     gateway = start_gateway(cfg, reporter, archive, run_id) if needs_gateway(cfg) else None
     settings.gateway = gateway
     proposer = p.proposer or make_proposer(cfg.proposer, cfg, gateway.access, image=image)
@@ -179,6 +180,8 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
         status = "finished" if done or not loop.stopping else "stopped"
         if not done and gateway is not None and gateway.budget_exhausted:
             status = "budget-spent"
+        if not done and loop.stalled:
+            status = "stalled"
     finally:
         archive.save_run(run_id, status=status, finished=time.time() if status == "finished" else None)
         executor.shutdown(wait=status != "interrupted")
@@ -236,4 +239,5 @@ def summarize(archive: Archive, run_id: str, status: str, seconds: float, loop: 
     return RunSummary(run_id, archive.path, loop.children, rejected,
                       best[0].id if best else None, best[0].score if best else None,
                       seeds[0][0] if seeds else None, seeds[0][1] if seeds else None,
-                      seconds, 1000 * loop.overhead / steps, status)
+                      seconds, 1000 * loop.overhead / steps, status,
+                      loop.stalled if status == "stalled" else None)

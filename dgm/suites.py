@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, validation_error
 from .sandbox.base import Limits, Mount, Sandbox
+from .textfiles import read_utf8
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVALUATORS = REPO_ROOT / "evaluators"
@@ -151,7 +152,7 @@ def find_suite_dir(name_or_path: str) -> Path:
 def load_spec(name_or_path: str) -> SuiteSpec:
     d = find_suite_dir(name_or_path)
     try:
-        data = tomllib.loads((d / "suite.toml").read_text())
+        data = tomllib.loads(read_utf8(d / "suite.toml"))
         spec = SuiteSpec.model_validate(data)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{d / 'suite.toml'}: not valid TOML: {exc}") from None
@@ -174,7 +175,12 @@ def load_suite(name_or_path: str) -> Suite:
             raise ConfigError(f"suite {spec.name}: cannot load scorer {scorer}")
         module = importlib.util.module_from_spec(s)
         sys.modules[mod_name] = module
-        s.loader.exec_module(module)
+        try:
+            s.loader.exec_module(module)
+        except Exception as exc:  # the suite's host half is broken: say so, in one line
+            del sys.modules[mod_name]
+            raise ConfigError(f"suite {spec.name}: its scorer {scorer} fails to import: "
+                              f"{type(exc).__name__}: {exc}") from None
     if not hasattr(module, "make_suite"):
         raise ConfigError(f"suite {spec.name}: {scorer} defines no make_suite(spec)")
     return module.make_suite(spec)

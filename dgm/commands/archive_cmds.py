@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -11,9 +12,10 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from ..agents import load_manifest
+from ..agents import check_agent_dir, load_manifest
 from ..archive import Archive
 from ..lineage import Lineage
+from ..staging import staged
 from ..suites import tampering
 from ..termsafe import for_terminal
 from ..termsafe import markup as escape
@@ -37,13 +39,16 @@ def init(archive: Optional[Path] = ArchiveOpt,
     """Create a new archive (optionally with a seed agent)."""
     if seed is not None:
         load_manifest(seed)  # a seed without agent.toml is refused before anything is written
-    path = archive or new_archive_path()
-    with Archive.create(path) as a:
+        check_agent_dir(seed)
+    path = Path(archive or new_archive_path())
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        Archive.create(path)  # says why (holds an archive, not empty, not a directory)
+    with staged(path) as staging, Archive.create(staging) as a:  # renamed into place when done
         msg = f"created archive {path}"
         if seed is not None:
             agent_id = a.add_seed(seed, summary=f"seed agent from {seed}")
             msg += f" with seed agent {agent_id} ({seed})"
-    console.print(msg, highlight=False)
+    console.print(msg, highlight=False, markup=False)
 
 
 def status(archive: Optional[Path] = ArchiveOpt) -> None:
@@ -54,7 +59,12 @@ def status(archive: Optional[Path] = ArchiveOpt) -> None:
         console.print("  " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "(empty)"))
         for rid, st, created, finished in a.query(
                 "SELECT id, status, created, finished FROM runs ORDER BY created"):
-            console.print(f"  run {rid}: {st}", highlight=False)
+            why = ""
+            if st == "stalled":  # say why, as the run did when it stopped
+                rows = a.query("SELECT data FROM events WHERE run=? AND kind='run_stalled' "
+                               "ORDER BY seq DESC LIMIT 1", [rid])
+                why = f" ({json.loads(rows[0][0]).get('reason', '')})" if rows else ""
+            console.print(f"  run {escape(rid)}: {escape(st + why)}", highlight=False)
         best = a.best(1)
         if best:
             b = best[0]

@@ -11,13 +11,18 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 import typer
+from rich.markup import escape
+
 from ..archive import Archive
 from ..errors import DgmError, NotAnArchive
+from ..gitstore import GitError
+from ..staging import is_staging
 from ..termsafe import SafeConsole
 
 # Every string printed through these is cleaned of terminal escapes (agent text, see termsafe).
-console = SafeConsole()
-err_console = SafeConsole(stderr=True)
+# emoji=False: ``a:b:c:d`` in a message stays as written (rich would make ``:b:`` a picture)
+console = SafeConsole(emoji=False)
+err_console = SafeConsole(stderr=True, emoji=False)
 STATE = {"debug": False}
 F = TypeVar("F", bound=Callable)
 
@@ -31,7 +36,8 @@ def archive_root() -> Path:
 def default_archive() -> Path:
     """The newest archive under archive/ (by creation of its database)."""
     root = archive_root()
-    cands = [d for d in root.iterdir() if (d / "dgm.db").is_file()] if root.is_dir() else []
+    cands = [d for d in root.iterdir()  # a staging dir of a creation is never an archive
+             if not is_staging(d) and (d / "dgm.db").is_file()] if root.is_dir() else []
     if not cands:
         raise NotAnArchive(f"no archive found under {root}/; run `dgm init` or `dgm run`, "
                            "or pass --archive DIR")
@@ -47,7 +53,8 @@ def open_archive(path: Path | None, readonly: bool = True) -> Archive:
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # the message is user or agent text: never read as markup (``[run.model]`` stays)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -64,9 +71,15 @@ def cli_errors(fn: F) -> F:
             if STATE["debug"]:
                 raise
             fail(str(exc))
+        except GitError as exc:  # a damaged or incomplete git store (a missing object, ...)
+            if STATE["debug"]:
+                raise
+            fail(f"the archive's git store cannot be read: {str(exc)[:500]}")
         except sqlite3.DatabaseError as exc:
             if STATE["debug"]:
                 raise
+            if "full" in str(exc):  # SQLITE_FULL: the host's disk, not the archive
+                fail(f"the archive's disk is full ({exc}); free space, then resume the run")
             fail(f"the archive database is unreadable or corrupted: {exc}")
         except OSError as exc:  # e.g. `-o` into a missing directory
             if STATE["debug"]:

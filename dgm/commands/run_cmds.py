@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from ..errors import DgmError
+from ..hygiene import claim, sweep
 from ..evaluation import Runtime
 from ..loop import STOP_REQUESTED
 from ..progress import make_reporter
 from ..runner import execute, prepare
-from .common import cli_errors, console, default_archive, new_archive_path
+from .common import cli_errors, console, default_archive, err_console, new_archive_path
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +66,10 @@ def run(
     prep = prepare(archive, config, overrides, new_archive_path(), unsafe=unsafe)
     a = prep.archive
     reporter = make_reporter(prep.cfg.children, quiet, as_json)
+    swept = sweep()  # what killed runs left: their temp dirs, mounts and cgroups (only theirs)
+    if swept:
+        reporter.message(swept.line())
+    claim(prep.run_id)  # this run's own temp files live in one directory it owns
     interrupts = {"n": 0}
 
     def on_sigint(signum, frame):  # first Ctrl-C: finish in-flight work; second: stop now
@@ -93,7 +99,13 @@ def run(
     Runtime.close()
     if as_json:
         typer.echo(json.dumps({"event": "summary", **summary.as_dict()}))
+        if summary.status == "stalled":
+            raise typer.Exit(3)
         return
+    if summary.status == "stalled":  # stopped short for a cause that persists: say it, fail
+        err_console.print(escape(f"run {summary.reason}; fix the cause, then resume with: "
+                                 f"dgm run --archive {summary.archive}"), highlight=False, soft_wrap=True)
+        raise typer.Exit(3)
     if summary.status != "finished":
         hint = " --budget-usd MORE" if summary.status == "budget-spent" else ""
         console.print(f"run {summary.status}; resume with: dgm run --archive {summary.archive}{hint}",

@@ -100,10 +100,13 @@ def run(command: List[str] = typer.Argument(..., help="The command (put it after
 @app.command()
 @cli_errors
 def clean(images: bool = typer.Option(False, "--images", help="Also remove outdated dgm-sandbox images")) -> None:
-    """Remove what killed engines left behind: containers, scratch mounts (and old images)."""
-    from ..sandbox.scratch import clean_stale_slots
+    """Remove what killed runs and engines left: containers, scratch mounts, temp dirs, cgroups (and old images)."""
+    from ..hygiene import sweep
 
-    console.print(f"stale scratch slots removed: {clean_stale_slots()}", highlight=False)
+    swept = sweep()  # dead runs' temp dirs, scratch mounts and cgroups; never a live run's
+    console.print(f"stale scratch slots removed: {swept.mounts}", highlight=False)
+    console.print(f"stale run temp dirs removed: {swept.dirs}; stale cgroups removed: "
+                  f"{swept.cgroups}", highlight=False)
     from ..sandbox.engine import docker_available
 
     ok, why = docker_available()

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..diffcheck import check_diff
+from ..faults import classify, endpoint_fault
 from ..gateway_access import GatewayAccess, GatewayError
 from .base import Proposal, ProposalRejected, ProposeContext, Proposer, Usage
 from .edits import MAX_ANSWER_CHARS, EditError, apply_edits, parse_edits
@@ -132,7 +133,7 @@ class LLMProposer(Proposer):
         try:
             copy = WorkCopy.create(ctx.parent_dir, ctx.work_dir / "child")
         except (WorkCopyError, OSError) as exc:
-            raise reject(f"cannot copy the parent: {exc}") from None
+            raise (classify(exc) or reject(f"cannot copy the parent: {exc}")) from None
         messages = [{"role": "system", "content": SYSTEM},
                     {"role": "user", "content": build_prompt(ctx, self.config)}]
         transcript.append(f"## user\n\n{messages[1]['content']}")
@@ -141,8 +142,8 @@ class LLMProposer(Proposer):
         for attempt in (1, 2):
             try:
                 answer = self.access.chat(label, "propose", messages, **self._params())
-            except GatewayError as exc:
-                raise reject(f"model call failed: {exc}") from None
+            except GatewayError as exc:  # an endpoint that does not answer is no proposal's fault
+                raise (endpoint_fault(exc) or reject(f"model call failed: {exc}")) from None
             answers.append(answer.text)
             transcript.append(f"## assistant (attempt {attempt})\n\n{clip(answer.text, 100_000)}")
             applied, errors = try_answer(answer.text, copy, self.config.max_answer_chars)

@@ -29,6 +29,7 @@ from pathlib import Path
 from ..agents import load_manifest
 from ..diffcheck import check_diff
 from ..errors import ConfigError
+from ..faults import classify, endpoint_fault
 from ..gateway_access import GatewayAccess, GatewayError
 from ..sandbox import readback
 from ..sandbox.base import Limits, Mount
@@ -106,8 +107,8 @@ class SelfProposer(Proposer):
         try:
             diag: Diagnosis = diagnose(self.access, diag_label, ctx.archive, ctx.parent_id,
                                        ctx.parent_dir, ctx.rng, cfg.code_chars, cfg.log_chars)
-        except (PlanError, GatewayError) as exc:
-            raise reject(f"diagnosis failed: {exc}") from None
+        except (PlanError, GatewayError) as exc:  # a dead endpoint is retried, not rejected
+            raise (endpoint_fault(exc) or reject(f"diagnosis failed: {exc}")) from None
         transcript += diag.transcript
         ctx.log(f"self proposer: diagnosed {diag.task or '(no task)'}: "
                 f"{diag.plan['improvement_proposal'][:120]}")
@@ -115,7 +116,7 @@ class SelfProposer(Proposer):
         try:
             copy = WorkCopy.create(ctx.parent_dir, ctx.work_dir / "testbed", agent_git=True)
         except (WorkCopyError, OSError) as exc:
-            raise reject(f"cannot copy the parent: {exc}") from None
+            raise (classify(exc) or reject(f"cannot copy the parent: {exc}")) from None
         io = ctx.work_dir / "io"
         shutil.rmtree(io, ignore_errors=True)
         (io / "out").mkdir(parents=True)

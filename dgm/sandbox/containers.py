@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .base import Limits
 from .docker_hardening import Identity, box_identity
+from .engine_calls import REAPER, engine_call, owner_labels
 from .output import TailBuffer
 from .scratch import Slot
 
@@ -122,6 +123,7 @@ def create_box(client, spec: Spec) -> Box:
     mounts = [DMount(target=t, source=s, type="bind", read_only=True) for s, t in spec.ro + tuple(ident.etc)]
     mounts += [DMount(target=t, source=str(slot.path), type="bind", read_only=False) for t, slot in slots.items()]
     fsize = spec.file_size_mb * 1024 * 1024
+    box_tag = uuid.uuid4().hex  # finds the container when the engine created it but we lost the answer
     kwargs = dict(
         command=["python3", "-I", "-S", "-c", RUNNER], init=True, stdin_open=True,
         user=f"{ident.uid}:{ident.uid}", working_dir="/tmp",
@@ -131,7 +133,7 @@ def create_box(client, spec: Spec) -> Box:
         nano_cpus=int(spec.cpus * 1e9), pids_limit=spec.pids, cap_drop=["ALL"],
         security_opt=ident.security_opt, ipc_mode="private",
         ulimits=[Ulimit(name="fsize", soft=fsize, hard=fsize), Ulimit(name="core", soft=0, hard=0)],
-        labels={LABEL: "1", f"{LABEL}.owner": OWNER}, log_config=LogConfig(type="none"),
+        labels={**owner_labels(LABEL, OWNER), f"{LABEL}.box": box_tag}, log_config=LogConfig(type="none"),
         environment={"HOME": "/tmp"}, detach=True)
     if spec.gpus:
         kwargs["device_requests"] = [DeviceRequest(count=spec.gpus, capabilities=[["gpu"]])]
@@ -139,7 +141,7 @@ def create_box(client, spec: Spec) -> Box:
     try:
         container = client.containers.create(spec.image, **kwargs)
         container.start()
-        pid = int(client.api.inspect_container(container.id)["State"]["Pid"])
+        pid = int(engine_call(client.api.inspect_container, container.id)["State"]["Pid"])
         pidfd = None
         try:
             pidfd = os.pidfd_open(pid)
@@ -150,11 +152,16 @@ def create_box(client, spec: Spec) -> Box:
             pidfd = None
         return Box(spec, container.id, pid, pidfd, slots, _memory_cgroup(pid), ident)
     except BaseException:
-        if container is not None:
+        try:
+            ids = [container.id] if container is not None else [c["Id"] for c in engine_call(
+                client.api.containers, all=True, filters={"label": f"{LABEL}.box={box_tag}"}) or []]
+        except Exception:
+            ids = []
+        for cid in ids:
             try:
-                client.api.remove_container(container.id, force=True)
+                engine_call(client.api.remove_container, cid, force=True)
             except Exception:
-                pass
+                REAPER.submit(client, cid)
         for slot in slots.values():
             slot.close()
         ident.release()
@@ -173,23 +180,23 @@ def kill_box(client, box: Box, timeout: float = 10.0) -> None:
                     box.dead = True
             except OSError:
                 pass
-        if not box.dead:
+        if not box.dead:  # "is not running" and "no such container" mean it is dead already
             try:
-                client.api.kill(box.id)
-                client.api.wait(box.id, timeout=timeout)
+                engine_call(client.api.kill, box.id, done_words=("is not running",))
+                engine_call(client.api.wait, box.id, timeout=timeout, attempts=3)
             except Exception:
-                pass
+                pass  # removal (force) kills it anyway, or the reaper does
             box.dead = True
 
 
 def remove_box(client, box: Box) -> None:
-    """Kill (if needed) and remove the container, then release its slots."""
+    """Kill (if needed) and remove the container, then release its slots. Never raises for
+    the engine's races: a removal that keeps failing is finished by the reaper thread."""
     kill_box(client, box)
     try:
-        client.api.remove_container(box.id, force=True)
-    except Exception as exc:
-        if "No such container" not in str(exc) and "is already in progress" not in str(exc):
-            raise
+        engine_call(client.api.remove_container, box.id, force=True)
+    except Exception:
+        REAPER.submit(client, box.id)
     finally:
         for slot in box.slots.values():
             slot.close()
@@ -273,7 +280,8 @@ def run_in_box(client, box: Box, argv: list[str], env: dict[str, str], workdir: 
     kill_box(client, box)  # ends background processes, and the reader if still reading
     t.join(timeout=5)
     if not timed_out and code is None:  # the runner itself died (killed, or out of memory)
-        state = api.inspect_container(box.id)["State"]
+        info = engine_call(api.inspect_container, box.id, gone={"State": {"ExitCode": -1}})
+        state = info["State"]
         code, oom = int(state.get("ExitCode", -1)), bool(state.get("OOMKilled"))
     try:
         sock.close()

@@ -13,6 +13,7 @@ A timed-out call is killed and removed before ``run`` returns.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import weakref
 from collections import OrderedDict, deque
@@ -23,6 +24,7 @@ from ..errors import ConfigError, DgmError
 from .base import Limits, Mount, RunResult, Sandbox
 from .containers import LABEL, OWNER, Box, Spec, create_box, kill_box, remove_box, run_in_box
 from .engine import docker_client
+from .engine_calls import REAPER, TEST_OWNER_ENV, engine_call
 from .output import TailBuffer
 from .policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
 
@@ -166,6 +168,7 @@ class DockerSandbox(Sandbox):
         with self._lock:
             futures = list(self._futures)
         wait(futures, timeout=timeout)
+        REAPER.drain(timeout)
 
     def idle_count(self) -> int:
         with self._lock:
@@ -224,20 +227,24 @@ class DockerSandbox(Sandbox):
 def leftover_containers(client=None, mine_only: bool = False) -> list:
     """dgm sandbox containers in the engine (all of them, or only this process's)."""
     client = client or docker_client()
-    label = f"{LABEL}.owner={OWNER}" if mine_only else LABEL
-    return client.containers.list(all=True, filters={"label": label})
+    label = [f"{LABEL}.owner={OWNER}"] if mine_only else [LABEL]
+    if mine_only and os.environ.get(TEST_OWNER_ENV):  # under tests: only this test's boxes
+        label.append(f"{LABEL}.test={os.environ[TEST_OWNER_ENV]}")
+    # ignore_removed: a box removed between the listing and its inspection is simply gone
+    return client.containers.list(all=True, filters={"label": label}, ignore_removed=True)
 
 
 def remove_stale_containers(client=None) -> int:
     """Remove sandbox containers whose owning process is gone; return how many."""
-    import os
-
     client = client or docker_client()
     n = 0
     for c in leftover_containers(client):
         owner = c.labels.get(f"{LABEL}.owner", "")
         pid = owner.split("-", 1)[0]
         if owner != OWNER and not (pid.isdigit() and os.path.exists(f"/proc/{pid}")):
-            c.remove(force=True)
-            n += 1
+            try:
+                engine_call(c.remove, force=True)
+                n += 1
+            except Exception:  # the engine's races: the next sweep finishes it
+                REAPER.submit(client, c.id)
     return n

@@ -3,14 +3,14 @@
 There are no namespaces, so mount targets cannot exist: every argument and
 environment value that starts with a mount target is rewritten to the host
 source, and the working directory is the writable mount. Limits are a hard
-timeout (the whole process group is killed) and rlimits; there is no network
-isolation. Useful on machines with neither Docker nor bubblewrap, and in tests.
+timeout and rlimits; the command runs under ``tree_guard.py``, which kills its
+whole process tree (setsid and double forks included) when it ends, at the limit
+and when the run dies. There is no network isolation. Useful on machines with neither Docker nor bubblewrap, and in tests.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -20,6 +20,8 @@ import time
 from typing import Mapping, Sequence
 
 from .base import Limits, Mount, RunResult, Sandbox, cap_output
+
+GUARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tree_guard.py")
 
 
 def _rewrite(value: str, mounts: Sequence[Mount]) -> str:
@@ -53,19 +55,17 @@ class LocalSandbox(Sandbox):
                     "HOME": tmp, "TMPDIR": tmp, "LANG": "C.UTF-8"}
         full_env.update({k: _rewrite(v, mounts) for k, v in (env or {}).items()})
 
-        def preexec() -> None:  # runs in the child: own process group + rlimits
-            os.setsid()
-            mem = limits.memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-            fsz = limits.file_size_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsz, fsz))
-
+        # The command runs under tree_guard: a subreaper that kills every descendant (setsid
+        # and double forks included) when the command ends, at the limit, or when we die.
+        mem, fsz = limits.memory_mb * 1024 * 1024, limits.file_size_mb * 1024 * 1024
+        guarded = [sys.executable, "-I", GUARD, f"{limits.seconds + 2:g}", str(mem), str(fsz),
+                   "--", *argv]
         start = time.monotonic()
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
-                proc = subprocess.Popen(argv, cwd=cwd if os.path.isdir(cwd) else tmp,
+                proc = subprocess.Popen(guarded, cwd=cwd if os.path.isdir(cwd) else tmp,
                                         env=full_env, stdout=out, stderr=err,
-                                        stdin=subprocess.DEVNULL, preexec_fn=preexec)
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
             except OSError as exc:
                 return RunResult(None, "", str(exc), backend=self.name, reason=f"cannot start: {exc}")
             timed_out = False
@@ -73,7 +73,12 @@ class LocalSandbox(Sandbox):
                 proc.wait(timeout=limits.seconds)
             except subprocess.TimeoutExpired:
                 timed_out = True
-            try:  # kill the group always: background children must not outlive the run
+                proc.terminate()  # the guard ends the whole tree
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            try:  # and the group, always: background children must not outlive the run
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass

@@ -125,12 +125,16 @@ def test_noop_edit_is_rejected_not_committed(fake_openai, gateway, world):
 
 
 def test_model_failures_and_budget_become_rejections(fake_openai, make_gateway, world):
+    from dgm.faults import HostFault
+
     # a prompt is ~4,300 tokens (~17 kB, so its worst case is ~18,000 with 1,000 of output):
     # room for two calls' usage plus one worst case, not for a third call
     gw = make_gateway(max_retries=1, budget_tokens=24000, max_output_tokens=1000)
     fake_openai.push(Fault("500"), Fault("500"))
-    with pytest.raises(ProposalRejected, match="model call failed.*gave up after 2 attempts"):
+    # an endpoint that keeps failing is the host's fault, not the proposal's (docs/faults.md)
+    with pytest.raises(HostFault, match="model call failed.*gave up after 2 attempts") as info:
         LLMProposer(gw.access).propose(ctx_for(world, 1))
+    assert info.value.cause == "endpoint"
     fake_openai.push("no edits at all, sorry", "still none")
     with pytest.raises(ProposalRejected, match="no edits found"):
         LLMProposer(gw.access).propose(ctx_for(world, 2))

@@ -74,8 +74,15 @@ def host_state() -> dict:
 
 
 @pytest.fixture
-def leaves_no_trace():
-    """Asserts after the test that no container, scratch slot or cgroup of ours is left."""
+def leaves_no_trace(request, monkeypatch):
+    """Asserts after the test that no container, scratch slot or cgroup of ours is left.
+    Containers carry this test's own label, so other users of the engine (and other
+    tests' background removals) neither break the count nor get touched."""
+    import uuid
+
+    from dgm.sandbox.engine_calls import TEST_OWNER_ENV
+
+    monkeypatch.setenv(TEST_OWNER_ENV, f"{request.node.name[:40]}-{uuid.uuid4().hex[:8]}")
     before = host_state()
     yield
     assert host_state() == before
