@@ -60,6 +60,7 @@ class Call:
     image_digest: str | None = None
     cached: bool = False
     stats: dict = field(default_factory=dict)
+    compute: dict | None = None  # the harness's compute ledger (None: none written)
 
 
 def describe(res: RunResult, what: str) -> str:
@@ -110,7 +111,8 @@ class AgentRunner:
         if size > max_ckpt_mb * 1e6:
             return Call(False, f"meta-train wrote a {size / 1e6:.0f} MB checkpoint, more than the "
                                f"{max_ckpt_mb:g} MB allowed", res.seconds, log, res.image_digest)
-        call = Call(True, "", res.seconds, log, res.image_digest, stats=self._stats())
+        call = Call(True, "", res.seconds, log, res.image_digest, stats=self._stats(),
+                    compute=self._json("compute_train.json"))
         if hit is not None:
             try:
                 self._store(hit, ckpt, call)
@@ -122,17 +124,22 @@ class AgentRunner:
         res = self._run("predict", args, seconds)
         log = tail(res.stdout + ("\n--- stderr ---\n" + res.stderr if res.stderr else ""))
         return Call(res.ok, "" if res.ok else describe(res, "predict"), res.seconds, log,
-                    res.image_digest)
+                    res.image_digest, compute=self._json("compute_predict.json"))
 
     def _stats(self) -> dict:
-        path = self.scratch / "train_stats.json"
+        return self._json("train_stats.json") or {}
+
+    def _json(self, name: str) -> dict | None:
+        """A small flat JSON object the agent's side wrote into scratch, or None."""
+        path = self.scratch / name
         try:
             if path.is_file() and not path.is_symlink() and path.stat().st_size < 65536:
                 data = json.loads(path.read_text())
-                return {k: v for k, v in data.items() if isinstance(v, (int, float, str))}
-        except (OSError, ValueError):
+                if isinstance(data, dict):
+                    return {k: v for k, v in data.items() if isinstance(v, (int, float, str))}
+        except (OSError, ValueError, RecursionError):
             pass
-        return {}
+        return None
 
     @staticmethod
     def _store(dest: Path, ckpt: Path, call: Call) -> None:
