@@ -100,7 +100,8 @@ class IclSuite(Suite):
                                               salt),
                 "unseen": unseen}
         base = {g.name: baselines.for_group(g, self.cache) for g in groups}
-        base["diag/shuffled"] = {"chance": baselines.chance(diag["shuffled"].tasks)}
+        base["diag/shuffled"] = {"chance": baselines.chance(diag["shuffled"].tasks),
+                                 "ceiling": baselines.ceiling(diag["shuffled"].tasks)}
         return Plan(p, groups, diag, base)
 
     def check(self) -> None:
@@ -118,7 +119,7 @@ class IclSuite(Suite):
         refs = report.compare(plan.groups, plan.base, None)["references"]
         total = ", ".join(f"{baselines.LABELS[r]} {v['score']:.4f} ± {v['se']:.4f}" for r, v in refs.items())
         return (f"icl stage {self.stages[idx].name}: reference rows, scored like an agent\n"
-                f"stage score (mean over tasks of (acc - chance) / (1 - chance)): {total}\n\n"
+                f"stage score (mean over tasks of (acc - chance) / (ceiling - chance)): {total}\n\n"
                 + report.score_table(rows, with_agent=False) + "\n\nquery accuracy, mean over tasks\n\n"
                 + report.table(rows, with_agent=False))
 
@@ -218,7 +219,8 @@ class IclSuite(Suite):
         """The agent's open score per task (0 for a voided task)."""
         out = {}
         for g in plan.groups:
-            s = task_score(accs[g.name], plan.base[g.name]["chance"])
+            b = plan.base[g.name]
+            s = task_score(accs[g.name], b["chance"], b["ceiling"])
             out[g.name] = np.where([w is not None for w in invalid[g.name]], 0.0, s)
         return out
 

@@ -35,6 +35,12 @@ def present_mask(cy: np.ndarray) -> np.ndarray:
     return mask
 
 
+def ceiling(t: Tasks) -> np.ndarray:
+    """The best accuracy any learner can reach: the share of queries whose label is in the context
+    (predictions are masked to the context's labels)."""
+    return np.take_along_axis(present_mask(t.cy), t.qy, axis=1).mean(axis=1)
+
+
 def chance(t: Tasks) -> np.ndarray:
     present = present_mask(t.cy)
     hit = np.take_along_axis(present, t.qy, axis=1)
@@ -169,7 +175,7 @@ def for_group(group: Group, cache: Path | None) -> dict[str, np.ndarray]:
     if path is not None and path.is_file():
         try:
             with np.load(path, allow_pickle=False) as f:
-                return {k: f[k] for k in BASELINES}
+                return {**{k: f[k] for k in BASELINES}, "ceiling": ceiling(group.tasks)}
         except (OSError, ValueError, KeyError):
             pass  # a torn or old file: recompute it
     res = compute(group.tasks)
@@ -178,4 +184,4 @@ def for_group(group: Group, cache: Path | None) -> dict[str, np.ndarray]:
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, **res)
         os.replace(tmp, path)
-    return res
+    return {**res, "ceiling": ceiling(group.tasks)}

@@ -29,10 +29,12 @@ def cell_rows(groups: list[Group], accs: dict[str, np.ndarray] | None,
         b = base[g.name]
         row: dict[str, Any] = {"cell": g.name, "pool": g.pool, "n_ctx": g.n_ctx, "tasks": len(g)}
         row.update({k: float(b[k].mean()) for k in BASELINES})
-        row["scores"] = {r: float(task_score(b[r], b["chance"]).mean()) for r in REFERENCES}
+        row["ceiling"] = float(b["ceiling"].mean())
+        row["scores"] = {r: float(ref_score(b, r).mean()) for r in REFERENCES}
         if accs is not None:
             row["agent"] = float(accs[g.name].mean())
-            agent = scores[g.name] if scores is not None else task_score(accs[g.name], b["chance"])
+            agent = scores[g.name] if scores is not None else \
+                task_score(accs[g.name], b["chance"], b["ceiling"])
             row["scores"]["agent"] = float(np.mean(agent))
         rows.append(row)
     return rows
@@ -40,7 +42,7 @@ def cell_rows(groups: list[Group], accs: dict[str, np.ndarray] | None,
 
 def table(rows: list[dict[str, Any]], with_agent: bool) -> str:
     """Query accuracy per cell: every baseline, and the agent."""
-    cols = list(BASELINES) + (["agent"] if with_agent else [])
+    cols = ["ceiling"] + list(BASELINES) + (["agent"] if with_agent else [])
     head = "| cell | T | " + " | ".join(LABELS.get(c, c) for c in cols) + " |"
     lines = [head, "|" + "---|" * (len(cols) + 2)]
     for r in rows:
@@ -49,7 +51,7 @@ def table(rows: list[dict[str, Any]], with_agent: bool) -> str:
 
 
 def score_table(rows: list[dict[str, Any]], with_agent: bool) -> str:
-    """The open score (acc - chance) / (1 - chance) per cell: the references, and the agent."""
+    """The open score (acc - chance) / (ceiling - chance) per cell: the references, and the agent."""
     cols = list(REFERENCES) + (["agent"] if with_agent else [])
     head = "| cell | " + " | ".join(LABELS.get(c, c) for c in cols) + " |"
     lines = [head, "|" + "---|" * (len(cols) + 1)]
@@ -61,8 +63,12 @@ def score_table(rows: list[dict[str, Any]], with_agent: bool) -> str:
 def reference_scores(groups: list[Group], base: dict[str, dict[str, np.ndarray]]
                      ) -> dict[str, np.ndarray]:
     """Every reference's per-task open score over the stage's tasks, in group order."""
-    return {r: np.concatenate([task_score(base[g.name][r], base[g.name]["chance"]) for g in groups])
-            for r in REFERENCES}
+    return {r: np.concatenate([ref_score(base[g.name], r) for g in groups]) for r in REFERENCES}
+
+
+def ref_score(b: dict[str, np.ndarray], ref: str) -> np.ndarray:
+    """A reference learner's per-task open score, from its accuracies (the agent's formula)."""
+    return task_score(b[ref], b["chance"], b["ceiling"])
 
 
 def compare(groups: list[Group], base: dict[str, dict[str, np.ndarray]],
@@ -83,7 +89,7 @@ def compare(groups: list[Group], base: dict[str, dict[str, np.ndarray]],
         ap = np.concatenate([agent[g.name] for g in sel])
         entry: dict[str, Any] = {"score": mean_se(ap)[0], "beats": [], "ties": [], "behind": []}
         for r in REFERENCES:
-            rp = np.concatenate([task_score(base[g.name][r], base[g.name]["chance"]) for g in sel])
+            rp = np.concatenate([ref_score(base[g.name], r) for g in sel])
             d, se = mean_se(ap - rp)
             entry.setdefault("diff", {})[r] = {"mean": d, "se": se}
             entry["beats" if d > 2 * se else "behind" if d < -2 * se else "ties"].append(r)
@@ -172,7 +178,7 @@ def summary_text(stage: str, rows: list[dict[str, Any]], cmp: dict[str, Any],
                  compute: dict[str, Any] | None = None) -> str:
     refs = ", ".join(f"{LABELS[r]} {v['score']:.3f}" for r, v in cmp["references"].items())
     lines = [f"# icl stage {stage}", "",
-             f"stage score (mean over tasks of (acc - chance) / (1 - chance)): {cmp['score']:.4f} "
+             f"stage score (mean over tasks of (acc - chance) / (ceiling - chance)): {cmp['score']:.4f} "
              f"± {cmp['se']:.4f} (SE, {cmp['tasks']} tasks)",
              f"references, same formula and tasks: {refs}"]
     v = cmp["vs_logreg"]

@@ -5,7 +5,9 @@ read without pickle, and every group must have exactly the expected shape.
 NaN or +inf in a task's logits makes that task 0; a malformed file makes
 every task 0. Logits are masked to the labels present in each context.
 
-The score of one task is open-ended: ``(acc - chance) / (1 - chance)``, 1 for a
+The score of one task is open-ended: ``(acc - chance) / (ceiling - chance)``,
+where ``ceiling`` is the share of queries whose label occurs in the context (the
+most any learner can get right; 1 when the context holds every class). 1 for a
 perfect learner, 0 at chance (and for a broken agent), negative below chance;
 no baseline caps it. Reference learners are scored the same way.
 """
@@ -78,15 +80,16 @@ def accuracy(group: Group, logits: np.ndarray) -> GroupAccuracy:
     return GroupAccuracy(acc, ["non-finite logits (NaN or +inf)" if b else None for b in bad])
 
 
-def task_score(acc: np.ndarray, chance: np.ndarray) -> np.ndarray:
-    """Per task ``(acc - chance) / (1 - chance)``: 1 = every query right, 0 = chance.
+def task_score(acc: np.ndarray, chance: np.ndarray, ceiling: np.ndarray | float = 1.0) -> np.ndarray:
+    """Per task ``(acc - chance) / (ceiling - chance)``: 1 = every answerable query right, 0 = chance.
 
-    Not clipped at any baseline, so beating logistic regression earns more than
-    matching it. A task whose context holds one label only (chance 1) scores 0:
-    it tells nothing about learning.
+    ``ceiling`` (baselines.ceiling) is the share of queries whose label is in the
+    context. Not clipped at any baseline, so beating logistic regression earns
+    more than matching it. A task where chance already reaches the ceiling (a
+    one-label context) scores 0: it tells nothing about learning.
     """
     acc, chance = np.asarray(acc, dtype=np.float64), np.asarray(chance, dtype=np.float64)
-    span = 1.0 - chance
+    span = np.asarray(ceiling, dtype=np.float64) - chance
     return np.where(span > 1e-9, (acc - chance) / np.where(span > 1e-9, span, 1.0), 0.0)
 
 
