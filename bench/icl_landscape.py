@@ -52,7 +52,7 @@ VARIANTS: dict[str, tuple[str, dict[str, list[tuple[str, str]]]]] = {
         ("self.norm1 = nn.LayerNorm(d_model)", "self.norm1 = nn.Identity()"),
         ("self.norm2 = nn.LayerNorm(d_model)", "self.norm2 = nn.Identity()"),
         ("self.norm = nn.LayerNorm(d_model)", "self.norm = nn.Identity()")]}),
-    "more steps, ctx to 100": ("2000 steps, training contexts 5-100", {"config.py": [
+    "more steps + ctx 100": ("2000 steps, training contexts 5-100", {"config.py": [
         ("train_steps = 500", "train_steps = 2000"), ('"n_ctx_max": 60,', '"n_ctx_max": 100,')]}),
 }
 
@@ -123,12 +123,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--agents", default=",".join(VARIANTS), help="comma-separated variant names")
+    ap.add_argument("--agents", default=";".join(VARIANTS), help="variant names, separated by ';'")
     ap.add_argument("--cache", default=None, help="icl cache folder (baselines, checkpoints)")
     ap.add_argument("--out", default=None, help="also write the raw results as JSON here")
     args = ap.parse_args()
     cache = Path(args.cache) if args.cache else Path(tempfile.gettempdir()) / "icl-landscape-cache"
-    names = [n.strip() for n in args.agents.split(",") if n.strip()]
+    names = [n.strip() for n in args.agents.split(";") if n.strip()]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown variants {unknown}; known: {'; '.join(VARIANTS)}")
     t0 = time.monotonic()
     refs = references(cache)  # the baselines, once (cached on disk for the workers)
     print(f"references computed in {time.monotonic() - t0:.0f} s", flush=True)
@@ -140,18 +143,18 @@ def main() -> None:
             print(f"{r['agent']:>24} seed {r['seed']}: " + ", ".join(
                 f"{s['score']:.3f}±{s['se']:.3f}" + (f" [{s['failure']}]" if s.get("failure") else "")
                 for s in st) + f", {st[0]['compute'].get('train_flops', 0) / 1e12:.2f} TFLOP, "
-                f"{st[0]['cpu_s']:.0f} CPU-s stage 1", flush=True)
+                f"meta-train {st[0]['compute'].get('train_seconds') or 0:.0f} s", flush=True)
             results.append(r)
     n_st = len(refs)
     head = "| agent | " + " | ".join(f"stage {i + 1} (sd over seeds)" for i in range(n_st)) + \
-        " | task SE | train TFLOP | stage-1 CPU-s | beats logreg |"
+        " | task SE | train TFLOP | meta-train s | beats logreg |"
     lines = [head, "|" + "---|" * (n_st + 5)]
     for name in names:
         rs = [r for r in results if r["agent"] == name]
         cols = [fmt([r["stages"][i]["score"] for r in rs]) for i in range(n_st)]
         se = np.mean([r["stages"][-1]["se"] for r in rs])
         fl = np.mean([r["stages"][0]["compute"].get("train_flops", 0) for r in rs]) / 1e12
-        cpu = np.mean([r["stages"][0]["cpu_s"] for r in rs])
+        cpu = np.mean([r["stages"][0]["compute"].get("train_seconds") or 0 for r in rs])
         beats = all((r["stages"][i].get("vs_logreg") or {}).get("beats") for r in rs for i in range(n_st))
         fails = {r["stages"][0].get("failure") for r in rs} - {None}
         lines.append(f"| {name} | " + " | ".join(cols) + f" | {se:.3f} | {fl:.2f} | {cpu:.0f} | "

@@ -78,7 +78,9 @@ class IclSuite(Suite):
             self._plans[key] = self._make_plan(p, salt)
         return self._plans[key]
 
-    def _make_plan(self, p: StageParams, salt: str) -> Plan:
+    @staticmethod
+    def scored_groups(p: StageParams, salt: str) -> list[episodes.Group]:
+        """The stage's scored cells: tasks first_task .. first_task+T-1 of every (pool, n_ctx)."""
         groups = []
         for name in p.pools:
             pool = pools.load_pool(name)
@@ -86,6 +88,10 @@ class IclSuite(Suite):
                 groups.append(episodes.cell(pool, n, p.n_query, p.tasks, p.task_seed,
                                             subset=name in p.subset_pools, start=p.first_task,
                                             salt=salt))
+        return groups
+
+    def _make_plan(self, p: StageParams, salt: str) -> Plan:
+        groups = self.scored_groups(p, salt)
         n_diag = max(p.n_ctx)
         train = pools.load_pool(p.train_pool)
         unseen_name = f"{p.unseen_pool}/ctx{n_diag}"
@@ -165,7 +171,8 @@ class IclSuite(Suite):
         if not mt.ok:
             return self._failed(plan, mt.reason, arts, mt.image_digest, mt.seconds)
         train_flops, why = compute.check(mt.compute, "meta-train", p.train_flops)
-        used = {"train_flops": train_flops, "train_flops_budget": p.train_flops}
+        used = {"train_flops": train_flops, "train_flops_budget": p.train_flops,
+                "train_steps": mt.stats.get("steps"), "train_seconds": mt.stats.get("seconds")}
         if why:
             return self._failed(plan, why, arts, mt.image_digest, mt.seconds, used)
         groups = plan.predict_groups

@@ -24,7 +24,7 @@ class StageParams(BaseModel):
     train_pool: str = "digits_train"
     steps: int | None = Field(None, ge=1)  # optional step cap passed to the agent (--steps) ...
     seconds: float | None = Field(None, gt=0)  # ... and/or seconds (first reached stops)
-    train_flops: float | None = Field(None, gt=0)    # the compute budget of meta-train (FLOPs)
+    train_flops: float | None = Field(4e12, gt=0)    # the compute budget of meta-train (FLOPs)
     predict_flops: float | None = Field(None, gt=0)  # ... and of predict
     tier: str = "smoke"                    # passed to the agent, which may scale its model
     threads: int = Field(1, ge=1)
