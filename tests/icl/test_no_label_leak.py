@@ -78,8 +78,8 @@ def test_scratch_holds_only_what_the_contract_names(make_suite, make_ctx, sandbo
     suite = make_suite(dict(SMALL_STAGE, pools=["wine"]))
     _, calls = _evaluate(suite, sandbox, make_ctx, "c")
     assert set(calls[0]["/scratch"]) == {"train_pool.npz"}
-    assert set(calls[1]["/scratch"]) - {"train_pool.npz", "train_stats.json", "episodes.npz"} \
-        == {"checkpoint/state.json"}
+    assert set(calls[1]["/scratch"]) - {"train_pool.npz", "train_stats.json", "episodes.npz",
+                                        "compute_train.json"} == {"checkpoint/state.json"}
     scratch = make_ctx(name="c").workdir / "icl-test0"
     with np.load(scratch / "episodes.npz", allow_pickle=False) as f:
         assert all(k.split("_")[0] in ("n", "cx", "cy", "qx") for k in f.files)
