@@ -58,6 +58,33 @@ def agent_score(stage_rows: Sequence[tuple[str, int, float, int]]) -> float | No
     return sum(means) / len(means) if means else None
 
 
+REFERENCE_ORDER = ("chance", "nn1", "centroid", "lda", "logreg")
+
+
+def stage_records(artifacts: dict[str, str]) -> dict[tuple[str, int], dict]:
+    """The ``stage.json`` artifacts of an agent (``{"suite/stage/name": text}``), parsed.
+
+    Suites that write one (icl) record there the stage score with its standard
+    error, the reference rows scored the same way, and per pool which references
+    the agent beats; ``dgm show`` and the viewer display them beside the agent.
+    Unreadable or oversized records are skipped.
+    """
+    import json
+    out: dict[tuple[str, int], dict] = {}
+    for key, text in artifacts.items():
+        suite, _, rest = key.partition("/")
+        stage, _, name = rest.partition("/")
+        if name != "stage.json" or not stage.isdigit() or not text or len(text) > 1_000_000:
+            continue
+        try:
+            rec = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(rec, dict):
+            out[(suite, int(stage))] = rec
+    return out
+
+
 def next_step(plan: list[StagePlan], pos: int, last_score: float) -> int | None:
     """Index of the next stage to run after plan[pos] scored ``last_score``, or None.
 

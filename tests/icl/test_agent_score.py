@@ -32,3 +32,23 @@ def test_archive_score_follows_the_rule_and_the_salt_is_stable(tmp_path):
         assert len(salt) == 32 and a.eval_secret() == salt
     with Archive.open(tmp_path / "a") as again:
         assert again.eval_secret(create=False) == salt  # recorded host-side: replay sees the same tasks
+
+
+def test_show_and_viewer_data_carry_the_reference_rows(tmp_path, make_suite, make_ctx):
+    """A real icl stage recorded in an archive: dgm show prints the reference rows, the viewer's
+    data has them per stage."""
+    from typer.testing import CliRunner
+    from dgm.cli import app
+    from dgm.web import data
+    from icl_helpers import SMALL_STAGE
+    out = make_suite(SMALL_STAGE).evaluate(CENTROID_AGENT, 0, make_ctx())
+    with Archive.create(tmp_path / "a") as a:
+        seed = a.add_seed(CENTROID_AGENT, run="r")
+        a.record_evaluation(seed, "icl", 0, out.results, run="r", artifacts=out.artifacts)
+        stages = data.agent(a, seed)["stages"]
+    assert stages[0]["references"]["logreg"]["score"] > 0.3 and stages[0]["se"] > 0
+    assert "wine" in stages[0]["pools"]
+    r = CliRunner().invoke(app, ["show", seed, "--archive", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    assert "reference rows" in r.output and "logreg" in r.output and "±" in r.output
+    assert "wine: chance" in r.output.replace("\n", " ") or "wine:" in r.output
