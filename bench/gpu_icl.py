@@ -91,6 +91,10 @@ def main() -> int:
         os.environ["DGM_FASHION_MNIST_DIR"] = str(args.fashion_dir.resolve())
     import torch
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"gpu_icl: --device {device}, but torch sees no CUDA device on this machine "
+              "(run it on a GPU host, or use --device cpu --tiny)", file=sys.stderr)
+        return 2
     suite = load_suite("icl")
     workers = max(1, (os.cpu_count() or 2) - 2)
     os.environ.setdefault("DGM_ICL_WORKERS", str(workers))
@@ -100,7 +104,8 @@ def main() -> int:
     from icl_host.params import parse_params
     stage = parse_params(params, "tiers.gpu")
     print(f"device: {device_name(device)}", flush=True)
-    print(f"tier: train on {stage.train_pool}, budget {stage.steps} steps / {stage.seconds} s, "
+    print(f"tier: train on {stage.train_pool}, budget {stage.train_flops or 0:.3g} FLOPs "
+          f"(nets: {stage.steps} steps / {stage.seconds} s), "
           f"T={stage.tasks}, pools {', '.join(stage.pools)}", flush=True)
     t0 = time.monotonic()
     plan = suite.plan(stage)

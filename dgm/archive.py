@@ -384,13 +384,33 @@ class Archive:
                                 [agent_id, suite, stage, name, text, now])
             # The triggers kept agent_evals up to date row by row; set it from one fresh
             # sum, so replaced results leave no rounding drift behind.
-            score, s, n, p = self.db.execute(
-                "SELECT AVG(score), SUM(score), COUNT(*), SUM(resolved) FROM evaluations "
+            s, n, p = self.db.execute(
+                "SELECT SUM(score), COUNT(*), SUM(resolved) FROM evaluations "
                 "WHERE agent=?", [agent_id]).fetchone()
+            from .evaluation import agent_score  # the documented rule, one place (evaluation.py)
+            score = agent_score(self.db.execute(
+                "SELECT suite, stage, SUM(score), COUNT(*) FROM evaluations WHERE agent=? "
+                "GROUP BY suite, stage", [agent_id]).fetchall())
             self.db.execute("UPDATE agents SET score=?, updated=? WHERE id=?", [score, now, agent_id])
             self.db.execute("INSERT OR REPLACE INTO agent_evals VALUES (?,?,?,?)",
                             [agent_id, 0.0 if s is None else s, n, p or 0])
             return score
+
+    def eval_secret(self, create: bool = True) -> str | None:
+        """The archive's secret task salt (meta ``eval_secret``), made on first use.
+
+        Suites that generate hidden tasks (icl) salt them with it, so every agent of
+        the archive gets the same tasks and ``dgm replay`` reproduces them, while
+        nothing a sandbox sees determines a hidden label. It lives only in the
+        database, which is never mounted into a sandbox.
+        """
+        row = self.db.execute("SELECT value FROM meta WHERE key='eval_secret'").fetchone()
+        if row or not create:
+            return row[0] if row else None
+        import secrets
+        with self._write(), self._tx():
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('eval_secret', ?)", [secrets.token_hex(16)])
+        return self.db.execute("SELECT value FROM meta WHERE key='eval_secret'").fetchone()[0]
 
     def record_event(self, kind: str, *, run: str | None = None, agent: str | None = None,
                      **data: Any) -> int:

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from .gitstore import GitStore
 from .sandbox.base import Mount
@@ -36,6 +37,52 @@ def make_plan(suites: list[Suite], max_stages: int | None = None) -> list[StageP
         for i, st in enumerate(s.stages[:max_stages]):
             plan.append(StagePlan(s.name, i, st.name, st.threshold if i else 0.0, str(s.spec.path)))
     return plan
+
+
+def agent_score(stage_rows: Sequence[tuple[str, int, float, int]]) -> float | None:
+    """The agent score from its recorded stages: ``(suite, stage, sum of task scores, tasks)``.
+
+    The rule (docs/icl.md, "Agent score"): per suite, the mean over every task row
+    of every stage the agent reached, i.e. the stages' scores weighted by their task
+    counts; then the plain mean over suites. Suites whose later stages score new
+    tasks (icl) count each task once. An agent gated out early is scored on the
+    stages it ran. The archive stores this in ``agents.score``, which ``dgm show``,
+    the viewer and selection all read.
+    """
+    per_suite: dict[str, list[float]] = {}
+    for suite, _stage, total, n in stage_rows:
+        acc = per_suite.setdefault(suite, [0.0, 0])
+        acc[0] += float(total or 0.0)
+        acc[1] += int(n or 0)
+    means = [t / n for t, n in per_suite.values() if n]
+    return sum(means) / len(means) if means else None
+
+
+REFERENCE_ORDER = ("chance", "nn1", "centroid", "lda", "logreg")
+
+
+def stage_records(artifacts: dict[str, str]) -> dict[tuple[str, int], dict]:
+    """The ``stage.json`` artifacts of an agent (``{"suite/stage/name": text}``), parsed.
+
+    Suites that write one (icl) record there the stage score with its standard
+    error, the reference rows scored the same way, and per pool which references
+    the agent beats; ``dgm show`` and the viewer display them beside the agent.
+    Unreadable or oversized records are skipped.
+    """
+    import json
+    out: dict[tuple[str, int], dict] = {}
+    for key, text in artifacts.items():
+        suite, _, rest = key.partition("/")
+        stage, _, name = rest.partition("/")
+        if name != "stage.json" or not stage.isdigit() or not text or len(text) > 1_000_000:
+            continue
+        try:
+            rec = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(rec, dict):
+            out[(suite, int(stage))] = rec
+    return out
 
 
 def next_step(plan: list[StagePlan], pos: int, last_score: float) -> int | None:
@@ -70,6 +117,7 @@ class StageTask:
     network: str | None = None
     mounts: list[tuple[str, str]] = field(default_factory=list)  # (host dir, target), read-only
     bundle: bytes | None = None  # a git bundle with the commit, when the repo is not local
+    secret: str | None = None  # the archive's task salt (Archive.eval_secret); host-side only
 
 
 class Runtime:
@@ -121,7 +169,8 @@ def evaluate_stage(task: StageTask) -> StageOutcome:
         suite = Runtime.suite(task.suite)
         ctx = EvalContext(sandbox=Runtime.sandbox(task.sandbox, task.image), workdir=work / "work",
                           seed=task.seed, device=task.device, image=task.image, env=dict(task.env),
-                          network=task.network, mounts=[Mount(Path(src), dst) for src, dst in task.mounts])
+                          network=task.network, mounts=[Mount(Path(src), dst) for src, dst in task.mounts],
+                          secret=task.secret)
         ctx.workdir.mkdir()
         start = time.monotonic()
         outcome = suite.evaluate(agent_dir, task.stage, ctx)

@@ -351,7 +351,7 @@ class Loop:
         task = StageTask(repo=str(self.a.git.path), commit=self.a.agent(job.agent).commit_sha,
                          suite=step.locator or step.suite, stage=step.stage, seed=self.s.seed, device=self.s.device,
                          sandbox=self.s.sandbox, image=self.s.image, env=env,
-                         network=self.s.network, mounts=mounts)
+                         network=self.s.network, mounts=mounts, secret=self.a.eval_secret())
         self.event("stage_started", agent=job.agent, suite=step.suite, stage=step.stage)
         self.futures[self.executor.submit(evaluate_stage, task)] = ("evaluate", job)
 

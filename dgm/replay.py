@@ -92,7 +92,7 @@ def replay(archive: Archive, agent: str, *, suite: str | None = None, stage: int
         echo(f"replaying {agent} on {name} stage {st + 1} (seed {seed}, image {run_image or 'default'})")
         task = StageTask(repo=str(archive.git.path), commit=ag.commit_sha, suite=locs.get(name, name),
                          stage=st, seed=seed if seed is not None else 0, device=device,
-                         sandbox=sandbox, image=run_image)
+                         sandbox=sandbox, image=run_image, secret=archive.eval_secret(create=False))
         outcome = evaluate_stage(task)
         now = {r.task_id: r.score for r in outcome.results}
         before = dict(archive.query("SELECT task, score FROM evaluations WHERE agent=? AND suite=? "

@@ -83,6 +83,9 @@ class EvalContext:
     env: dict[str, str] = field(default_factory=dict)  # extra allow-listed env (e.g. gateway URL)
     network: str | None = None
     mounts: list[Mount] = field(default_factory=list)  # extra read-only mounts (e.g. the gateway socket)
+    # The archive's secret (Archive.eval_secret): host-only, never passed into a sandbox.
+    # Suites that generate hidden tasks salt them with it (icl); None: the suite's own default.
+    secret: str | None = None
     log: Callable[[str], None] = lambda line: None
 
 

@@ -64,8 +64,9 @@ TIER_SCALE = {"smoke": "small", "full": "small", "gpu": "large"}
 # 0: a fresh random task every step (general in-context learning). N > 0: cycle
 # over the sampler's N fixed tasks, the regime where GPICL memorises.
 train_tasks = 0
-# Steps used when the harness gives only a time budget.
-default_steps = 1000000  # dgm: freeze
+# Optimiser steps when the stage gives no step budget (the icl stages give a FLOP
+# budget instead: training also stops before a step could overrun it).
+train_steps = 500
 
 
 def for_tier(tier: str) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from icl_harness import N_SLOTS, PROJ_DIM, load_episodes, save_logits
+from icl_harness import METER, N_SLOTS, PROJ_DIM, load_episodes, save_logits
 from model import InContextLearner
 
 CHUNK = 256  # episodes per forward pass  # dgm: freeze
@@ -30,6 +30,7 @@ def predict(args) -> None:
         for i in range(0, len(group["cx"]), CHUNK):
             cx, cy, qx = (torch.from_numpy(group[k][i:i + CHUNK]).to(device)
                           for k in ("cx", "cy", "qx"))
-            parts.append(model(cx, cy, qx).float().cpu().numpy())
+            with METER.step((tuple(cx.shape), tuple(qx.shape))):
+                parts.append(model(cx, cy, qx).float().cpu().numpy())
         out.append(np.concatenate(parts) if parts else np.zeros((0, 0, N_SLOTS), np.float32))
     save_logits(args.out, out)

@@ -1,8 +1,7 @@
-"""Meta-training: a fresh batch of random tasks per AdamW step, under a step or time budget."""
+"""Meta-training: a fresh batch of random tasks per AdamW step, under a step, time or FLOP budget."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import queue
@@ -14,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
 import config
-from icl_harness import N_SLOTS, PROJ_DIM, TaskSampler
+from icl_harness import METER, N_SLOTS, PROJ_DIM, TaskSampler
 from model import InContextLearner
 
 
@@ -70,28 +68,6 @@ def prefetched(stream, depth: int = 4):  # dgm: freeze
         yield q.get()
 
 
-class FlopEstimate:
-    """Counts one training step's FLOPs for three context sizes, then fits the exact quadratic."""
-
-    def __init__(self) -> None:
-        self.measured: dict[int, int] = {}
-        self.coef: np.ndarray | None = None
-
-    def counter(self, n: int):
-        return FlopCounterMode(display=False) if self.coef is None and n not in self.measured else None
-
-    def record(self, n: int, counter) -> None:
-        self.measured[n] = counter.get_total_flops()
-        if len(self.measured) == 3:
-            xs = np.array(list(self.measured), dtype=np.float64)
-            self.coef = np.polyfit(xs, np.array(list(self.measured.values()), np.float64), 2)
-
-    def __call__(self, n: int) -> float:
-        if n in self.measured:
-            return float(self.measured[n])
-        return float(np.polyval(self.coef, n)) if self.coef is not None else 0.0
-
-
 def meta_train(args) -> dict:
     cfg = config.for_tier(args.tier)
     device = torch.device(args.device)
@@ -100,34 +76,30 @@ def meta_train(args) -> dict:
     torch.manual_seed(args.seed)
     model = InContextLearner(d_in=PROJ_DIM, n_labels=N_SLOTS, **cfg).to(device)
     opt = make_optimizer(model, cfg)
-    steps = args.steps if args.steps is not None else config.default_steps
+    steps = args.steps if args.steps is not None else config.train_steps
     deadline = time.monotonic() + args.seconds if args.seconds is not None else math.inf
     cuda = device.type == "cuda"
     stream = prefetched(batches(sampler, rng, cfg)) if cuda else batches(sampler, rng, cfg)
-    flop_est = FlopEstimate()
     samples = 0
-    flops = 0.0
+    dearest = 0  # the costliest step so far: stop before a step could overrun the budget
     recent: deque = deque(maxlen=50)
     start = time.monotonic()
     step = 0
     # dgm: region-begin
-    while step < steps and time.monotonic() < deadline:
+    while step < steps and time.monotonic() < deadline and METER.remaining > dearest:
         n_ctx, t = next(stream)
         cx, cy, qx, qy = (torch.from_numpy(a).to(device, non_blocking=True)
                           for a in (t.cx, t.cy, t.qx, t.qy))
         for group in opt.param_groups:
             group["lr"] = cfg["lr"] * lr_factor(step, steps, cfg["warmup_steps"])
-        counter = flop_est.counter(n_ctx)
-        with counter or contextlib.nullcontext():
+        with METER.step(t):  # the harness counts this step's FLOPs (once per shape)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
                 loss = query_loss(model(cx, cy, qx), cy, qy)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-        if counter is not None:
-            flop_est.record(n_ctx, counter)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
-        opt.step()
-        flops += flop_est(n_ctx)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+            opt.step()
+        dearest = max(dearest, METER.cost(t) or 0)
         samples += cfg["batch_size"] * (n_ctx + cfg["n_query"])
         recent.append(loss.detach())
         step += 1
@@ -138,7 +110,7 @@ def meta_train(args) -> dict:
     out = Path(args.checkpoint)
     out.mkdir(parents=True, exist_ok=True)
     torch.save({"cfg": cfg, "state_dict": model.state_dict()}, out / "model.pt")
-    stats = {"steps": step, "samples": samples, "seconds": seconds, "flops": flops,
+    stats = {"steps": step, "samples": samples, "seconds": seconds, "flops": METER.flops,
              "params": sum(p.numel() for p in model.parameters()),
              "final_loss": float(torch.stack(list(recent)).float().mean()) if recent else None,
              "device": str(device), "tier": args.tier}

@@ -155,8 +155,36 @@ def show(agent: str = typer.Argument(..., help="Agent id (or its number)"),
             if p["diagnosis"]:
                 console.print("[bold]diagnosis[/]\n" + escape(p["diagnosis"]))
         arts = a.artifacts(aid)
+        _print_references(arts)
         if arts:
             console.print("artifacts: " + escape(", ".join(arts)), highlight=False)
+
+
+def _print_references(arts: dict[str, str]) -> None:
+    """Per stage with a stage.json: the agent's score ± SE beside the reference rows."""
+    from ..evaluation import REFERENCE_ORDER, stage_records
+    recs = stage_records(arts)
+    if not recs:
+        return
+    rt = Table(title="score beside the reference rows (same formula, same tasks)")
+    for col in ("suite", "stage", "agent ± SE", *REFERENCE_ORDER, "beats, per pool"):
+        rt.add_column(col)
+    for (suite, stage), rec in sorted(recs.items()):
+        refs = rec.get("references") or {}
+        cells = []
+        for r in REFERENCE_ORDER:
+            v = refs.get(r, {}).get("score") if isinstance(refs.get(r), dict) else None
+            cells.append(f"{v:.3f}" if isinstance(v, (int, float)) else "-")
+        pools = rec.get("pools") or {}
+        beats = "; ".join(f"{p}: {', '.join(map(str, e.get('beats') or [])) or 'none'}"
+                          for p, e in pools.items() if isinstance(e, dict))
+        score, se = rec.get("score"), rec.get("se")
+        agent = f"{score:.3f} ± {se:.3f}" if isinstance(score, (int, float)) and isinstance(se, (int, float)) \
+            else "-"
+        if rec.get("failure"):
+            agent, beats = "failed", str(rec["failure"])[:120]
+        rt.add_row(escape(suite), str(stage), agent, *cells, escape(beats))
+    console.print(rt)
 
 
 def diff(agent: str = typer.Argument(..., help="Agent id"),

@@ -83,6 +83,108 @@ def baselines(name: str = typer.Argument(..., help="Suite name or path"),
     console.print(suite.baselines_table(idx), highlight=False, markup=False, soft_wrap=True)
 
 
+def check_device(device: str) -> None:
+    """Refuse --device cuda in one line where this host has no CUDA device."""
+    if device == "cpu":
+        return
+    if not (device == "cuda" or device.startswith("cuda:")):
+        raise ConfigError(f"--device must be cpu or cuda[:N], not {device!r}")
+    try:
+        import torch
+        ok = torch.cuda.is_available()
+    except ImportError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"--device {device}: this host has no CUDA device (torch.cuda.is_available() "
+                          "is false); run on a GPU machine, e.g. bench/gpu_icl.sh")
+
+
+def _stage_stats(out) -> tuple[float, float]:
+    """A stage's score and its standard error (from stage.json when the suite writes one)."""
+    import math
+    try:
+        rec = json.loads(out.artifacts["stage.json"])
+        return float(rec["score"]), float(rec["se"])
+    except (KeyError, ValueError, TypeError):
+        xs = [r.score for r in out.results]
+        if len(xs) < 2:
+            return out.score, 0.0
+        m = sum(xs) / len(xs)
+        return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs))
+
+
+def _mean_sd(xs: list[float]) -> tuple[float, float]:
+    import statistics
+    return (statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0) if xs else (0.0, 0.0)
+
+
+def run_stages(suite, agent: Path, todo: list[int], box, tmp: Path, seed: int, device: str,
+               verbose: bool) -> list[dict]:
+    """Evaluate ``agent`` on the stages ``todo`` in order (gated); one record per stage run."""
+    from ..suites import EvalContext
+    records, prev = [], None
+    for i in todo:
+        spec = suite.stages[i]
+        if prev is not None and prev < spec.threshold:
+            console.print(f"stop: {prev:.4f} is below stage {spec.name}'s threshold "
+                          f"{spec.threshold:g}", highlight=False)
+            break
+        ctx = EvalContext(sandbox=box, workdir=tmp / f"{agent.name}-seed{seed}-stage{i}", seed=seed,
+                          device=device, log=_echo if verbose else (lambda line: None))
+        ctx.workdir.mkdir(parents=True)
+        start = time.monotonic()
+        out = suite.evaluate(agent.resolve(), i, ctx)
+        secs = time.monotonic() - start
+        score, se = _stage_stats(out)
+        solved = sum(r.resolved for r in out.results)
+        console.print(f"[bold]stage {i} {spec.name}[/] seed {seed}: score {score:.4f} ± {se:.4f} (SE), "
+                      f"resolved {solved}/{len(out.results)}, {secs:.1f} s", highlight=False)
+        if verbose:
+            for art in ("summary.md", "diagnostics.md", "failure.txt"):
+                if art in out.artifacts:
+                    console.print(out.artifacts[art], highlight=False, markup=False, soft_wrap=True)
+        elif "failure.txt" in out.artifacts:
+            console.print(out.artifacts["failure.txt"].splitlines()[0], highlight=False, markup=False)
+        records.append({"stage": spec.name, "index": i, "seed": seed, "score": score, "se": se,
+                        "seconds": secs, "results": [r.__dict__ for r in out.results]})
+        prev = score
+    return records
+
+
+def repeat_report(stages: list[str], mine: list[list[dict]], ref: list[list[dict]] | None,
+                  ref_name: str | None) -> dict:
+    """Mean and sd over seeds per stage and, with a reference agent, the paired comparison:
+    per seed, the agent's stage score minus the reference's on the same tasks and seed."""
+    out: dict = {"stages": {}}
+    for name in stages:
+        scores = [r["score"] for run in mine for r in run if r["stage"] == name]
+        ses = [r["se"] for run in mine for r in run if r["stage"] == name]
+        if not scores:
+            continue
+        m, sd = _mean_sd(scores)
+        entry = {"mean": m, "sd": sd, "runs": len(scores), "mean_task_se": _mean_sd(ses)[0]}
+        line = (f"stage {name}: mean {m:.4f}, sd {sd:.4f} over {len(scores)} seeds "
+                f"(task-sampling SE per run {entry['mean_task_se']:.4f})")
+        if ref is not None:
+            pairs = []
+            for a_run, b_run in zip(mine, ref):
+                a = next((r for r in a_run if r["stage"] == name), None)
+                b = next((r for r in b_run if r["stage"] == name), None)
+                if a is not None and b is not None:
+                    pairs.append(a["score"] - b["score"])
+            if pairs:
+                dm, dsd = _mean_sd(pairs)
+                se = dsd / len(pairs) ** 0.5 if len(pairs) > 1 else float("nan")
+                t = dm / se if se and se == se and se > 0 else float("nan")
+                entry["vs_reference"] = {"agent": ref_name, "mean_diff": dm, "sd_diff": dsd,
+                                         "pairs": len(pairs), "t": t, "diffs": pairs}
+                line += (f"; minus {ref_name}: {dm:+.4f} (sd {dsd:.4f}, {len(pairs)} paired seeds, "
+                         f"t = {t:.2f})")
+        console.print(line, highlight=False, markup=False)
+        out["stages"][name] = entry
+    return out
+
+
 @app.command("eval")
 @cli_errors
 def evaluate(name: str = typer.Argument(..., help="Suite name or path"),
@@ -91,6 +193,11 @@ def evaluate(name: str = typer.Argument(..., help="Suite name or path"),
                                                  help="Only this stage (default: stages in order, "
                                                       "while thresholds are met)"),
              seed: int = typer.Option(0, "--seed"),
+             repeats: int = typer.Option(1, "--repeats", "-k", min=1,
+                                         help="Meta-train seeds seed..seed+K-1; report mean and sd"),
+             reference: Optional[Path] = typer.Option(None, "--reference",
+                                                      help="A second agent run on the same seeds: "
+                                                           "paired comparison"),
              device: str = typer.Option("cpu", "--device", help="cpu or cuda"),
              sandbox: str = typer.Option("auto", "--sandbox", help="auto, docker or bwrap"),
              unsafe: bool = typer.Option(False, "--unsafe", help="Run agent code WITHOUT a sandbox"),
@@ -98,36 +205,28 @@ def evaluate(name: str = typer.Argument(..., help="Suite name or path"),
              ) -> None:
     """Evaluate one agent directory on a suite and print its score and artifacts."""
     from ..sandbox.select import choose_sandbox
-    from ..suites import EvalContext, load_suite
+    from ..suites import load_suite
 
+    check_device(device)
     suite = load_suite(name)
-    if not (agent / "agent.toml").is_file():
-        raise ConfigError(f"{agent} is not an agent: it has no agent.toml")
+    for a in [agent] + ([reference] if reference else []):
+        if not (a / "agent.toml").is_file():
+            raise ConfigError(f"{a} is not an agent: it has no agent.toml")
     box = choose_sandbox("unsafe" if unsafe else sandbox, echo=_echo)
     todo = [_stage_index(suite, stage, 0)] if stage is not None else list(range(len(suite.stages)))
-    records = []
+    verbose = repeats == 1 and reference is None
     with tempfile.TemporaryDirectory(prefix="dgm-suite-eval-") as tmp, box:
-        prev = None
-        for i in todo:
-            spec = suite.stages[i]
-            if prev is not None and prev < spec.threshold:
-                console.print(f"stop: {prev:.4f} is below stage {spec.name}'s threshold "
-                              f"{spec.threshold:g}", highlight=False)
-                break
-            ctx = EvalContext(sandbox=box, workdir=Path(tmp) / f"stage{i}", seed=seed, device=device,
-                              log=_echo)
-            ctx.workdir.mkdir()
-            start = time.monotonic()
-            out = suite.evaluate(agent.resolve(), i, ctx)
-            secs = time.monotonic() - start
-            solved = sum(r.resolved for r in out.results)
-            console.print(f"[bold]stage {i} {spec.name}[/]: score {out.score:.4f}, resolved "
-                          f"{solved}/{len(out.results)}, {secs:.1f} s", highlight=False)
-            for art in ("summary.md", "diagnostics.md", "failure.txt"):
-                if art in out.artifacts:
-                    console.print(out.artifacts[art], highlight=False, markup=False, soft_wrap=True)
-            records.append({"stage": spec.name, "score": out.score, "seconds": secs,
-                            "results": [r.__dict__ for r in out.results]})
-            prev = out.score
+        mine, ref = [], ([] if reference else None)
+        for k in range(repeats):
+            mine.append(run_stages(suite, agent, todo, box, Path(tmp) / "a", seed + k, device, verbose))
+            if reference is not None:
+                ref.append(run_stages(suite, reference, todo, box, Path(tmp) / "r", seed + k, device,
+                                      False))
+    summary = None
+    if repeats > 1 or reference is not None:
+        summary = repeat_report([suite.stages[i].name for i in todo], mine, ref,
+                                str(reference) if reference else None)
     if json_out:
+        records = mine[0] if repeats == 1 and reference is None else \
+            {"runs": mine, "reference_runs": ref, "summary": summary}
         json_out.write_text(json.dumps(records, indent=1))

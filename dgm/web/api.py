@@ -109,8 +109,9 @@ def agent_state(request: Request) -> JSONResponse:
 
 def evaluations(request: Request) -> JSONResponse:
     aid = _agent_id(request)
-    return JSONResponse({"id": aid, "stages": data.evaluation_groups(
-        _archive(request).evaluations(aid))})
+    a = _archive(request)
+    return JSONResponse({"id": aid, "stages": data.with_stage_records(
+        data.evaluation_groups(a.evaluations(aid)), a.artifacts(aid))})
 
 
 def diff(request: Request) -> JSONResponse:

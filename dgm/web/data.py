@@ -183,6 +183,20 @@ def evaluation_groups(evals: list[dict]) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (g["suite"], g["stage"]))
 
 
+def with_stage_records(groups: list[dict], artifacts: dict[str, str]) -> list[dict]:
+    """Attach each stage's stage.json record (score ± SE, reference rows, beats) when it has one."""
+    from ..evaluation import stage_records
+    recs = stage_records(artifacts)
+    for g in groups:
+        rec = recs.get((g["suite"], g["stage"]))
+        if rec is not None:
+            g["se"] = rec.get("se")
+            g["references"] = rec.get("references")
+            g["pools"] = rec.get("pools")
+            g["compute"] = rec.get("compute")
+    return groups
+
+
 def agent(a: Archive, agent_id: str) -> dict:
     """Everything recorded about one agent (raises UnknownAgent)."""
     ag = a.agent(agent_id)
@@ -208,15 +222,17 @@ def agent(a: Archive, agent_id: str) -> dict:
     sources = [{"id": src, "kind": kind} for src, kind in a.query(
         "SELECT src, kind FROM edges WHERE dst=? AND kind != 'parent' ORDER BY kind, src", [ag.id])]
     evals = a.evaluations(ag.id)
+    arts = a.artifacts(ag.id)
     cost = _cost(a, "WHERE agent=?", (ag.id,))
     return {
         "agent": {k: getattr(ag, k) for k in ("id", "seq", "commit", "parent", "run", "status",
                                               "reason", "proposer", "generation", "depth",
                                               "summary", "score", "created", "updated")},
         "terminal": ag.status in TERMINAL, "lineage": lineage, "children": kids, "sources": sources,
-        "stages": evaluation_groups(evals), "proposals": a.proposals(agent_id=ag.id),
+        "stages": with_stage_records(evaluation_groups(evals), arts),
+        "proposals": a.proposals(agent_id=ag.id),
         "rejected_proposals": rejected, "transcripts": transcripts, "usage": usage,
-        "artifacts": a.artifacts(ag.id), "cost": cost,
+        "artifacts": arts, "cost": cost,
         "events": [{"seq": s, "ts": ts, "kind": k, "data": d} for s, ts, k, d in events],
     }
 

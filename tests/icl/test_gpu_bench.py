@@ -40,3 +40,15 @@ def test_tiny_run_prints_accuracies_and_throughput(tmp_path, icl_cache):
     for needle in ("| wine/ctx50 |", "samples/s", "achieved TFLOP/s", "# Diagnostics", "steps/s"):
         assert needle in r.stdout
     assert (tmp_path / "r.json").is_file()
+
+
+def test_cuda_without_a_gpu_is_refused_in_one_line(tmp_path):
+    import sys
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this host has a GPU")
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "gpu_icl.py"), "--device", "cuda"],
+                       cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "no CUDA device" in r.stderr

@@ -81,7 +81,7 @@ def test_scratch_holds_only_what_the_contract_names(make_suite, make_ctx, sandbo
     _, calls = _evaluate(suite, sandbox, make_ctx, "c")
     assert set(calls[0]["/scratch"]) == set() and set(calls[0]["/inputs"]) == {"train_pool.npz"}
     assert set(calls[1]["/inputs"]) == {"train_pool.npz", "episodes.npz"}
-    assert set(calls[1]["/scratch"]) - {"train_stats.json"} == {"checkpoint/state.json"}
+    assert set(calls[1]["/scratch"]) - {"train_stats.json", "compute_train.json"} == {"checkpoint/state.json"}
     inputs = calls[1]["sources"]["/inputs"]
     with np.load(inputs / "episodes.npz", allow_pickle=False) as f:
         assert all(k.split("_")[0] in ("n", "cx", "cy", "qx") for k in f.files)

@@ -5,7 +5,7 @@ import pytest
 
 from icl_harness import save_logits
 from icl_host import episodes, pools
-from icl_host.scoring import BadOutput, accuracy, normalised, read_logits
+from icl_host.scoring import BadOutput, accuracy, read_logits
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +67,3 @@ def test_nan_voids_only_that_task(groups):
     assert ga.invalid[1] and "non-finite" in ga.invalid[1]
     logits[1, 0, 0] = -np.inf  # -inf is a legitimate "never this label"
     assert accuracy(g, logits).invalid[1] is None
-
-
-def test_normalised_score():
-    s = normalised(np.array([0.1, 0.55, 1.0, 0.0]), np.array([0.1] * 4), np.array([1.0] * 4))
-    assert np.allclose(s, [0.0, 0.5, 1.0, 0.0])
-    assert normalised(np.array([0.9]), np.array([0.5]), np.array([0.5]))[0] == 1.0  # span floored

@@ -43,7 +43,7 @@ def test_beats_chance_widely_and_is_near_1nn(first):
 
 
 def test_same_seed_same_scores(first, make_suite, make_ctx):
-    """A fresh meta-training with the same seed and step budget gives identical per-task scores."""
+    """A fresh meta-training with the same seed and budget gives identical per-task scores."""
     again = make_suite(reuse=False).evaluate(SEED_AGENT, 0, make_ctx(seed=0))
     assert "failure.txt" not in again.artifacts, again.artifacts["failure.txt"]
     assert not json.loads(again.artifacts["diagnostics.json"])["meta_train"]["cached"]
@@ -58,7 +58,7 @@ def test_later_stage_reuses_the_checkpoint_on_every_pool(first, make_suite, make
         pools = ["digits_heldout", "wine", "iris", "breast_cancer"]
     from icl_helpers import load_spec
     smoke = load_spec("icl").stages[0].params
-    train_args = {k: smoke[k] for k in ("train_pool", "steps", "tier", "threads")}
+    train_args = {k: smoke[k] for k in ("train_pool", "train_flops", "tier", "threads") if k in smoke}
     suite = make_suite(dict(train_args, pools=pools, tasks=10), reuse=True)
     out = suite.evaluate(SEED_AGENT, 0, make_ctx())
     diag = json.loads(out.artifacts["diagnostics.json"])
@@ -66,4 +66,4 @@ def test_later_stage_reuses_the_checkpoint_on_every_pool(first, make_suite, make
     cells = _cells(out)
     assert len(cells) == 2 * len(pools)
     assert all(c["agent"] > c["chance"] + 0.1 for c in cells.values()), cells
-    assert out.score > 0.6
+    assert out.score > 0.45  # the open score: (acc - chance) / (ceiling - chance)

@@ -3,20 +3,25 @@
 from icl_helpers import load_spec, scorer
 from icl_host.params import parse_params
 
-TRAIN_KEYS = ("train_pool", "steps", "seconds", "tier", "threads")
+TRAIN_KEYS = ("train_pool", "steps", "seconds", "train_flops", "tier", "threads")
 
 
 def test_stages_parse_and_gate():
     spec = load_spec("icl")
     assert spec.domain == "metalearning" and [s.name for s in spec.stages] == ["smoke", "full"]
     smoke, full = (parse_params(s.params, s.name) for s in spec.stages)
-    assert len(smoke.pools) == 2 and set(smoke.pools) < set(full.pools)
+    assert len(smoke.pools) == 3 and set(smoke.pools) < set(full.pools)
     assert len(full.pools) == 5 and full.tasks > smoke.tasks
-    assert smoke.n_ctx == full.n_ctx == [10, 50]
+    assert smoke.n_ctx == full.n_ctx == [10, 25, 50, 100]
     assert spec.stages[1].threshold > 0
     # stage 2 trains exactly like stage 1, so it reuses stage 1's checkpoint
     assert all(getattr(smoke, k) == getattr(full, k) for k in TRAIN_KEYS)
-    assert smoke.steps and smoke.seconds is None  # a step budget: deterministic
+    # a compute budget, not a wall-clock one; the timeout is only a generous net
+    assert smoke.train_flops and smoke.seconds is None and smoke.steps is None
+    assert smoke.meta_train_timeout >= 300
+    # Fashion-MNIST and the tabular pools are never meta-trained on
+    assert smoke.train_pool == "digits_train"
+    assert {"fashion_mnist_test", "wine", "iris", "breast_cancer"} <= set(full.pools)
 
 
 def test_gpu_tier_parses():
@@ -28,7 +33,7 @@ def test_gpu_tier_parses():
 def test_bad_params_are_one_clear_line(make_suite):
     import pytest
     from dgm.errors import ConfigError
-    for bad, key in (({"pools": ["nope"]}, "pools"), ({"pools": ["wine"], "steps": None}, "budget"),
+    for bad, key in (({"pools": ["nope"]}, "pools"), ({"pools": ["wine"], "train_flops": None}, "budget"),
                      ({"pools": ["wine"], "train_pool": "wine"}, "train_pool"),
                      ({"pools": ["wine"], "bogus": 1}, "bogus")):
         with pytest.raises(ConfigError, match=key):

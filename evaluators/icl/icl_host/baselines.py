@@ -1,8 +1,10 @@
 """Per-task baselines fitted on each task's context only, cached on disk.
 
 chance (a uniform guess among the context's labels), majority (the context's
-most frequent label), 1-NN, distance-weighted 5-NN, nearest centroid and
-logistic regression (C=1, lbfgs). Accuracies are per task, so every agent's
+most frequent label), 1-NN, distance-weighted 5-NN, nearest centroid,
+linear discriminant analysis (shrinkage, lsqr) and logistic regression (C=1,
+lbfgs). ``REFERENCES`` are the rows every agent is shown beside, scored with
+the agent's own formula (scoring.task_score). Accuracies are per task, so every agent's
 task can be compared with the baselines on the very same episode.
 """
 
@@ -19,10 +21,11 @@ from icl_harness.taskgen import N_SLOTS, Tasks
 
 from .episodes import Group
 
-BASELINES = ("chance", "majority", "nn1", "knn5", "centroid", "logreg")
+BASELINES = ("chance", "majority", "nn1", "knn5", "centroid", "lda", "logreg")
+REFERENCES = ("chance", "nn1", "centroid", "lda", "logreg")  # shown beside every agent
 LABELS = {"chance": "chance", "majority": "majority", "nn1": "1-NN", "knn5": "5-NN (dist.)",
-          "centroid": "centroid", "logreg": "logreg"}
-VERSION = "1"  # bump when a baseline or the task generator changes
+          "centroid": "centroid", "lda": "LDA", "logreg": "logreg"}
+VERSION = "2"  # bump when a baseline or the task generator changes
 
 
 def present_mask(cy: np.ndarray) -> np.ndarray:
@@ -30,6 +33,12 @@ def present_mask(cy: np.ndarray) -> np.ndarray:
     mask = np.zeros((len(cy), N_SLOTS), dtype=bool)
     np.put_along_axis(mask, cy, True, axis=1)
     return mask
+
+
+def ceiling(t: Tasks) -> np.ndarray:
+    """The best accuracy any learner can reach: the share of queries whose label is in the context
+    (predictions are masked to the context's labels)."""
+    return np.take_along_axis(present_mask(t.cy), t.qy, axis=1).mean(axis=1)
 
 
 def chance(t: Tasks) -> np.ndarray:
@@ -82,6 +91,15 @@ def centroid(t: Tasks) -> np.ndarray:
 
 def logreg(t: Tasks) -> np.ndarray:
     """Per-task logistic regression; $DGM_ICL_WORKERS > 1 spreads the tasks over processes."""
+    return _per_task(t, _logreg_serial)
+
+
+def lda(t: Tasks) -> np.ndarray:
+    """Per-task LDA with Ledoit-Wolf shrinkage (a context of 10 in 64 dims is singular)."""
+    return _per_task(t, _lda_serial)
+
+
+def _per_task(t: Tasks, serial) -> np.ndarray:
     workers = int(os.environ.get("DGM_ICL_WORKERS") or 1)
     if workers > 1 and len(t.cy) >= 4 * workers:
         import multiprocessing
@@ -90,8 +108,23 @@ def logreg(t: Tasks) -> np.ndarray:
         parts = [Tasks(t.cx[c], t.cy[c], t.qx[c], t.qy[c]) for c in chunks]
         # fork: the children find this module without the suite's sys.path set-up
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return np.concatenate(list(pool.map(_logreg_serial, parts)))
-    return _logreg_serial(t)
+            return np.concatenate(list(pool.map(serial, parts)))
+    return serial(t)
+
+
+def _lda_serial(t: Tasks) -> np.ndarray:
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    out = np.empty(len(t.cy))
+    for b in range(len(t.cy)):
+        labels, counts = np.unique(t.cy[b], return_counts=True)
+        if len(labels) == 1:
+            out[b] = (t.qy[b] == labels[0]).mean()
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(t.cx[b], t.cy[b])
+        out[b] = (clf.predict(t.qx[b]) == t.qy[b]).mean()
+    return out
 
 
 def _logreg_serial(t: Tasks) -> np.ndarray:
@@ -111,7 +144,7 @@ def _logreg_serial(t: Tasks) -> np.ndarray:
 
 
 FUNCS = {"chance": chance, "majority": majority, "nn1": nearest_neighbour, "knn5": knn_weighted,
-         "centroid": centroid, "logreg": logreg}
+         "centroid": centroid, "lda": lda, "logreg": logreg}
 
 
 def compute(t: Tasks) -> dict[str, np.ndarray]:
@@ -142,7 +175,7 @@ def for_group(group: Group, cache: Path | None) -> dict[str, np.ndarray]:
     if path is not None and path.is_file():
         try:
             with np.load(path, allow_pickle=False) as f:
-                return {k: f[k] for k in BASELINES}
+                return {**{k: f[k] for k in BASELINES}, "ceiling": ceiling(group.tasks)}
         except (OSError, ValueError, KeyError):
             pass  # a torn or old file: recompute it
     res = compute(group.tasks)
@@ -151,4 +184,4 @@ def for_group(group: Group, cache: Path | None) -> dict[str, np.ndarray]:
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(tmp, **res)
         os.replace(tmp, path)
-    return res
+    return {**res, "ceiling": ceiling(group.tasks)}

@@ -17,12 +17,15 @@ class StageParams(BaseModel):
     pools: list[str]                       # meta-test pools scored in this stage
     n_ctx: list[int] = Field(default_factory=lambda: [10, 50])
     tasks: int = Field(40, ge=1)           # T: tasks per (pool, n_ctx) cell
+    first_task: int = Field(0, ge=0)       # the stage's tasks are first_task .. first_task+T-1
     n_query: int = Field(50, ge=1)
     subset_pools: list[str] = Field(default_factory=list)  # pools whose tasks use 2-10 class subsets
     task_seed: int = 0                     # fixes every meta-test task; not the agent's seed
     train_pool: str = "digits_train"
-    steps: int | None = Field(400, ge=1)   # meta-training budget in optimiser steps ...
-    seconds: float | None = Field(None, gt=0)  # ... and/or in seconds (first reached stops)
+    steps: int | None = Field(None, ge=1)  # optional step cap passed to the agent (--steps) ...
+    seconds: float | None = Field(None, gt=0)  # ... and/or seconds (first reached stops)
+    train_flops: float | None = Field(4e12, gt=0)    # the compute budget of meta-train (FLOPs)
+    predict_flops: float | None = Field(None, gt=0)  # ... and of predict
     tier: str = "smoke"                    # passed to the agent, which may scale its model
     threads: int = Field(1, ge=1)
     meta_train_timeout: float = Field(120.0, gt=0)
@@ -40,8 +43,8 @@ class StageParams(BaseModel):
             raise ValueError(f"pools must be among {', '.join(POOLS)}; got {self.pools}")
         if self.train_pool not in TRAIN_POOLS:
             raise ValueError(f"train_pool must be one of {', '.join(TRAIN_POOLS)}")
-        if self.steps is None and self.seconds is None:
-            raise ValueError("give a meta-training budget: steps, seconds or both")
+        if self.steps is None and self.seconds is None and self.train_flops is None:
+            raise ValueError("give a meta-training budget: train_flops, steps or seconds")
         if any(n < 1 for n in self.n_ctx):
             raise ValueError("n_ctx values must be positive")
         if self.diag_pool is not None and self.diag_pool not in POOLS:

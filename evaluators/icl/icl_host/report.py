@@ -14,32 +14,90 @@ from typing import Any
 
 import numpy as np
 
-from .baselines import BASELINES, LABELS
+from .baselines import BASELINES, LABELS, REFERENCES
 from .episodes import Group
-from .scoring import cell_fitness
+from .scoring import mean_se, task_score
 
 
 def cell_rows(groups: list[Group], accs: dict[str, np.ndarray] | None,
-              base: dict[str, dict[str, np.ndarray]]) -> list[dict[str, Any]]:
+              base: dict[str, dict[str, np.ndarray]],
+              scores: dict[str, np.ndarray] | None = None) -> list[dict[str, Any]]:
+    """Per cell: mean accuracy of every baseline (and the agent), and the open score of the
+    references (and the agent), all computed per task with the same formula."""
     rows = []
     for g in groups:
         b = base[g.name]
-        row: dict[str, Any] = {"cell": g.name, "tasks": len(g)}
+        row: dict[str, Any] = {"cell": g.name, "pool": g.pool, "n_ctx": g.n_ctx, "tasks": len(g)}
         row.update({k: float(b[k].mean()) for k in BASELINES})
+        row["ceiling"] = float(b["ceiling"].mean())
+        row["scores"] = {r: float(ref_score(b, r).mean()) for r in REFERENCES}
         if accs is not None:
             row["agent"] = float(accs[g.name].mean())
-            row["normalised"] = cell_fitness(row["agent"], row["chance"], row["logreg"])
+            agent = scores[g.name] if scores is not None else \
+                task_score(accs[g.name], b["chance"], b["ceiling"])
+            row["scores"]["agent"] = float(np.mean(agent))
         rows.append(row)
     return rows
 
 
 def table(rows: list[dict[str, Any]], with_agent: bool) -> str:
-    cols = list(BASELINES) + (["agent", "normalised"] if with_agent else [])
+    """Query accuracy per cell: every baseline, and the agent."""
+    cols = ["ceiling"] + list(BASELINES) + (["agent"] if with_agent else [])
     head = "| cell | T | " + " | ".join(LABELS.get(c, c) for c in cols) + " |"
     lines = [head, "|" + "---|" * (len(cols) + 2)]
     for r in rows:
         lines.append(f"| {r['cell']} | {r['tasks']} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |")
     return "\n".join(lines)
+
+
+def score_table(rows: list[dict[str, Any]], with_agent: bool) -> str:
+    """The open score (acc - chance) / (ceiling - chance) per cell: the references, and the agent."""
+    cols = list(REFERENCES) + (["agent"] if with_agent else [])
+    head = "| cell | " + " | ".join(LABELS.get(c, c) for c in cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 1)]
+    for r in rows:
+        lines.append(f"| {r['cell']} | " + " | ".join(f"{r['scores'][c]:.3f}" for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def reference_scores(groups: list[Group], base: dict[str, dict[str, np.ndarray]]
+                     ) -> dict[str, np.ndarray]:
+    """Every reference's per-task open score over the stage's tasks, in group order."""
+    return {r: np.concatenate([ref_score(base[g.name], r) for g in groups]) for r in REFERENCES}
+
+
+def ref_score(b: dict[str, np.ndarray], ref: str) -> np.ndarray:
+    """A reference learner's per-task open score, from its accuracies (the agent's formula)."""
+    return task_score(b[ref], b["chance"], b["ceiling"])
+
+
+def compare(groups: list[Group], base: dict[str, dict[str, np.ndarray]],
+            agent: dict[str, np.ndarray] | None) -> dict[str, Any]:
+    """Stage score with its standard error, the references' alike, and per pool which
+    references the agent beats: a paired difference over the same tasks above 2 SE."""
+    refs = reference_scores(groups, base)
+    out: dict[str, Any] = {"references": {r: dict(zip(("score", "se"), mean_se(v)))
+                                          for r, v in refs.items()}}
+    if agent is None:
+        return out
+    a = np.concatenate([agent[g.name] for g in groups])
+    out["score"], out["se"] = mean_se(a)
+    out["tasks"] = int(a.size)
+    pools: dict[str, Any] = {}
+    for pool in dict.fromkeys(g.pool for g in groups):
+        sel = [g for g in groups if g.pool == pool]
+        ap = np.concatenate([agent[g.name] for g in sel])
+        entry: dict[str, Any] = {"score": mean_se(ap)[0], "beats": [], "ties": [], "behind": []}
+        for r in REFERENCES:
+            rp = np.concatenate([ref_score(base[g.name], r) for g in sel])
+            d, se = mean_se(ap - rp)
+            entry.setdefault("diff", {})[r] = {"mean": d, "se": se}
+            entry["beats" if d > 2 * se else "behind" if d < -2 * se else "ties"].append(r)
+        pools[pool] = entry
+    out["pools"] = pools
+    d, se = mean_se(a - refs["logreg"])
+    out["vs_logreg"] = {"mean": d, "se": se, "beats": d > 2 * se}
+    return out
 
 
 def throughput(stats: dict[str, Any]) -> dict[str, float]:
@@ -107,11 +165,32 @@ def diagnostics_text(d: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_text(stage: str, rows: list[dict[str, Any]], score: float) -> str:
-    fitness = float(np.mean([r["normalised"] for r in rows])) if rows else 0.0
-    return (f"# icl stage {stage}\n\nstage score (mean clipped per-task score): {score:.4f}\n"
-            f"fitness, mean over cells of (acc - chance) / (logreg - chance): {fitness:.4f}\n\n"
-            + table(rows, with_agent=True) + "\n")
+def comparison_text(cmp: dict[str, Any]) -> str:
+    lines = []
+    for pool, e in cmp.get("pools", {}).items():
+        beats = ", ".join(LABELS[r] for r in e["beats"]) or "none"
+        ties = ", ".join(LABELS[r] for r in e["ties"])
+        lines.append(f"- {pool}: score {e['score']:.3f}; beats {beats}" + (f"; ties {ties}" if ties else ""))
+    return "\n".join(lines)
+
+
+def summary_text(stage: str, rows: list[dict[str, Any]], cmp: dict[str, Any],
+                 compute: dict[str, Any] | None = None) -> str:
+    refs = ", ".join(f"{LABELS[r]} {v['score']:.3f}" for r, v in cmp["references"].items())
+    lines = [f"# icl stage {stage}", "",
+             f"stage score (mean over tasks of (acc - chance) / (ceiling - chance)): {cmp['score']:.4f} "
+             f"± {cmp['se']:.4f} (SE, {cmp['tasks']} tasks)",
+             f"references, same formula and tasks: {refs}"]
+    v = cmp["vs_logreg"]
+    lines.append(f"versus logistic regression (paired over tasks): {v['mean']:+.4f} ± {v['se']:.4f}"
+                 + (" (beats it)" if v["beats"] else ""))
+    if compute:
+        lines.append("compute: " + ", ".join(f"{k} {compute[k]:.4g}" for k in sorted(compute)
+                                              if isinstance(compute[k], (int, float))))
+    lines += ["", "Which references the agent beats (paired difference > 2 SE), per pool:",
+              comparison_text(cmp), "", "Score per cell:", "", score_table(rows, True), "",
+              "Query accuracy per cell:", "", table(rows, with_agent=True)]
+    return "\n".join(lines) + "\n"
 
 
 def to_json(obj: Any) -> str:

@@ -74,6 +74,7 @@ class Call:
     image_digest: str | None = None
     cached: bool = False
     stats: dict = field(default_factory=dict)
+    compute: dict | None = None  # the harness's compute ledger (None: none written)
 
 
 def describe(res: RunResult, what: str) -> str:
@@ -133,7 +134,8 @@ class AgentRunner:
             return Call(False, f"meta-train wrote a {size / 1e6:.0f} MB checkpoint, more than the "
                                f"{max_ckpt_mb:g} MB allowed (files count at their apparent size)",
                         res.seconds, log, res.image_digest)
-        call = Call(True, "", res.seconds, log, res.image_digest, stats=stats)
+        call = Call(True, "", res.seconds, log, res.image_digest, stats=stats,
+                    compute=self._json("compute_train.json"))
         if hit is not None:
             try:
                 self._store(hit, self.scratch, call, limit)
@@ -145,7 +147,7 @@ class AgentRunner:
         res = self._run("predict", args, seconds)
         log = tail(res.stdout + ("\n--- stderr ---\n" + res.stderr if res.stderr else ""))
         return Call(res.ok, "" if res.ok else describe(res, "predict"), res.seconds, log,
-                    res.image_digest)
+                    res.image_digest, compute=self._json("compute_predict.json"))
 
     def _stats(self) -> dict:
         """The scalar entries of train_stats.json; {} if absent; Rejected if hostile (too big, too deep)."""
@@ -155,6 +157,19 @@ class AgentRunner:
         if not isinstance(data, dict):
             return {}
         return {str(k)[:64]: (v[:200] if isinstance(v, str) else v) for k, v in list(data.items())[:64]
+                if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+
+    def _json(self, name: str) -> dict | None:
+        """A small flat JSON object the agent's side wrote into scratch; None if absent or hostile."""
+        try:
+            if not readback.exists(self.scratch, name):
+                return None
+            data = readback.read_json(self.scratch, name, STATS_BYTES, STATS_DEPTH)
+        except readback.Rejected:
+            return None
+        if not isinstance(data, dict):
+            return None
+        return {str(k)[:64]: v for k, v in list(data.items())[:64]
                 if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
 
     @staticmethod

@@ -4,6 +4,12 @@ The logits file is untrusted: its size is checked before it is read, it is
 read without pickle, and every group must have exactly the expected shape.
 NaN or +inf in a task's logits makes that task 0; a malformed file makes
 every task 0. Logits are masked to the labels present in each context.
+
+The score of one task is open-ended: ``(acc - chance) / (ceiling - chance)``,
+where ``ceiling`` is the share of queries whose label occurs in the context (the
+most any learner can get right; 1 when the context holds every class). 1 for a
+perfect learner, 0 at chance (and for a broken agent), negative below chance;
+no baseline caps it. Reference learners are scored the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from icl_harness.taskgen import N_SLOTS
 from .baselines import present_mask
 from .episodes import Group
 
-MIN_SPAN = 0.05  # floor of (logreg - chance) when normalising one task
 
 
 class BadOutput(Exception):
@@ -81,12 +86,23 @@ def accuracy(group: Group, logits: np.ndarray) -> GroupAccuracy:
     return GroupAccuracy(acc, ["non-finite logits (NaN or +inf)" if b else None for b in bad])
 
 
-def normalised(acc: np.ndarray, chance: np.ndarray, logreg: np.ndarray) -> np.ndarray:
-    """(acc - chance) / (logreg - chance) per task, clipped to [0, 1]."""
-    span = np.maximum(logreg - chance, MIN_SPAN)
-    return np.clip((acc - chance) / span, 0.0, 1.0)
+def task_score(acc: np.ndarray, chance: np.ndarray, ceiling: np.ndarray | float = 1.0) -> np.ndarray:
+    """Per task ``(acc - chance) / (ceiling - chance)``: 1 = every answerable query right, 0 = chance.
+
+    ``ceiling`` (baselines.ceiling) is the share of queries whose label is in the
+    context. Not clipped at any baseline, so beating logistic regression earns
+    more than matching it. A task where chance already reaches the ceiling (a
+    one-label context) scores 0: it tells nothing about learning.
+    """
+    acc, chance = np.asarray(acc, dtype=np.float64), np.asarray(chance, dtype=np.float64)
+    span = np.asarray(ceiling, dtype=np.float64) - chance
+    return np.where(span > 1e-9, (acc - chance) / np.where(span > 1e-9, span, 1.0), 0.0)
 
 
-def cell_fitness(acc: float, chance: float, logreg: float) -> float:
-    """The issue's unclipped fitness term for one (pool, n_ctx) cell."""
-    return (acc - chance) / max(logreg - chance, MIN_SPAN)
+def mean_se(x: np.ndarray) -> tuple[float, float]:
+    """Mean and its standard error (sd / sqrt(n), ddof 1; 0 for a single value)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return 0.0, 0.0
+    se = float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else 0.0
+    return float(x.mean()), se

@@ -6,8 +6,9 @@ training pool and the episodes into /scratch and keeps every query label.
 
 from .args import parse
 from .io import load_episodes, save_episodes, save_logits
+from .meter import METER, ComputeMeter
 from .sampler import TaskSampler
 from .taskgen import N_SLOTS, PROJ_DIM, Pool, Tasks
 
-__all__ = ["N_SLOTS", "PROJ_DIM", "Pool", "TaskSampler", "Tasks", "load_episodes",
-           "parse", "save_episodes", "save_logits"]
+__all__ = ["METER", "N_SLOTS", "PROJ_DIM", "ComputeMeter", "Pool", "TaskSampler", "Tasks",
+           "load_episodes", "parse", "save_episodes", "save_logits"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .meter import METER
 from .taskgen import Pool, Tasks, fixed_structure, make_tasks, sample_tasks
 
 
@@ -44,6 +45,7 @@ class TaskSampler:
                n_classes: int | tuple[int, int] | None = None,
                task_ids: np.ndarray | list[int] | None = None) -> Tasks:
         """``batch`` tasks with ``n_ctx`` context and ``n_query`` query samples each."""
+        METER.drew(batch, batch * (n_ctx + n_query))
         if task_ids is None:
             return sample_tasks(self.pool, rng, batch, n_ctx, n_query, n_classes)
         ids = np.asarray(task_ids, dtype=np.int64)
