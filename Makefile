@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q torch==2.13.0
 	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/dgm model install
 	@touch $(STAMP)
 
 run: setup

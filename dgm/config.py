@@ -37,6 +37,8 @@ class ModelConfig(BaseModel):
     budget_tokens: Optional[int] = None
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     timeout_s: float = 120.0
+    # With no base_url, model proposers use this local model (dgm/localmodel; None: the default).
+    local_model: Optional[str] = None
 
 
 class RayConfig(BaseModel):
