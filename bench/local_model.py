@@ -55,7 +55,8 @@ def speed(server: LocalServer) -> dict:
 
 def proposals(access, spec, n: int, constrained: bool, archive, parent_id: str, seed: int) -> dict:
     cfg = LLMProposerConfig(focused=True, constrained=constrained, prompt_tokens=spec.prompt_tokens,
-                            max_tokens=spec.answer_tokens)
+                            max_tokens=spec.answer_tokens, max_edits=spec.max_edits,
+                            single_line=spec.single_line)
     proposer = LLMProposer(access, cfg)
     seconds, applied, retried, reasons = [], 0, 0, []
     for i in range(n):
@@ -72,7 +73,8 @@ def proposals(access, spec, n: int, constrained: bool, archive, parent_id: str, 
                 applied += 1
                 retried += p.meta.get("attempts", 1) > 1
             except ProposalRejected as exc:
-                reasons.append(exc.reason[:160])
+                reasons.append(exc.reason[:300])
+                print("      rejected: " + exc.reason[:300].replace("\n", " "), file=sys.stderr)
             seconds.append(time.monotonic() - t0)
         print(f"    {'constrained' if constrained else 'free'} {i + 1}/{n}: "
               f"{seconds[-1]:.1f} s, applied so far {applied}", file=sys.stderr)

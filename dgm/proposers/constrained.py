@@ -29,11 +29,16 @@ class TextEdit:
     replace: str
 
 
-def answer_schema(focus: Focus, max_edits: int = 3) -> dict:
+def answer_schema(focus: Focus, max_edits: int = 3, replace_chars: int = 800,
+                  single_line: bool = False) -> dict:
+    """``single_line``: each replacement is one line (tiny models break multi-line code)."""
+    replace: dict = {"type": "string", "maxLength": replace_chars}
+    if single_line:
+        replace["pattern"] = "^[^\\n]*$"
     return {
         "type": "object",
         "properties": {
-            "summary": {"type": "string", "minLength": 10, "maxLength": 200},
+            "summary": {"type": "string", "minLength": 10, "maxLength": 160},
             "edits": {
                 "type": "array", "minItems": 1, "maxItems": max_edits,
                 "items": {
@@ -41,7 +46,7 @@ def answer_schema(focus: Focus, max_edits: int = 3) -> dict:
                     "properties": {
                         "path": {"enum": [focus.path]},
                         "search": {"enum": focus.anchors()},
-                        "replace": {"type": "string", "maxLength": 800},
+                        "replace": replace,
                     },
                     "required": ["path", "search", "replace"],
                     "additionalProperties": False,
@@ -53,9 +58,10 @@ def answer_schema(focus: Focus, max_edits: int = 3) -> dict:
     }
 
 
-def response_format(focus: Focus, max_edits: int = 3) -> dict:
-    return {"type": "json_schema",
-            "json_schema": {"name": "edits", "strict": True, "schema": answer_schema(focus, max_edits)}}
+def response_format(focus: Focus, max_edits: int = 3, replace_chars: int = 800,
+                    single_line: bool = False) -> dict:
+    schema = answer_schema(focus, max_edits, replace_chars, single_line)
+    return {"type": "json_schema", "json_schema": {"name": "edits", "strict": True, "schema": schema}}
 
 
 def parse_json_answer(text: str) -> tuple[str, list[TextEdit]]:
@@ -102,7 +108,8 @@ def apply_in_memory(focus: Focus, edits: list[TextEdit], whole_lines: bool) -> t
     text = focus.text
     applied: list[str] = []
     errors: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
+    changed = 0
     for i, e in enumerate(edits, 1):
         where = f"edit {i} ({e.path})"
         if e.path != focus.path:
@@ -111,9 +118,12 @@ def apply_in_memory(focus: Focus, edits: list[TextEdit], whole_lines: bool) -> t
                           f"{where}: only {focus.path}, the file shown, can be edited now")
             continue
         if e.search in seen:
-            errors.append(f"{where}: edits the same text as an earlier edit")
+            if seen[e.search] == e.replace:
+                applied.append(f"{where}: repeats an earlier edit (ignored)")
+            else:
+                errors.append(f"{where}: edits the same text as an earlier edit differently")
             continue
-        seen.add(e.search)
+        seen[e.search] = e.replace
         if whole_lines:
             lines = text.split("\n")
             idx = [j for j, ln in enumerate(lines) if ln == e.search]
@@ -123,8 +133,7 @@ def apply_in_memory(focus: Focus, edits: list[TextEdit], whole_lines: bool) -> t
                 continue
             new = _reindent(e.search, e.replace)
             if new.strip() == e.search.strip():
-                errors.append(f"{where}: the replacement equals line "
-                              f"{e.search.strip()[:80]!r}: it changes nothing")
+                applied.append(f"{where}: changes nothing (ignored)")
                 continue
             lines[idx[0]:idx[0] + 1] = new.split("\n")
             text = "\n".join(lines)
@@ -135,10 +144,13 @@ def apply_in_memory(focus: Focus, edits: list[TextEdit], whole_lines: bool) -> t
                               "quote existing lines exactly, once")
                 continue
             if e.search == e.replace:
-                errors.append(f"{where}: REPLACE equals SEARCH: it changes nothing")
+                applied.append(f"{where}: changes nothing (ignored)")
                 continue
             text = text.replace(e.search, e.replace, 1)
+        changed += 1
         applied.append(f"{where}: {e.search.strip().splitlines()[0][:60] if e.search.strip() else ''!r}")
+    if not errors and not changed:
+        errors.append("no edit changes anything: each replacement equals the line it replaces")
     if not errors and focus.path.endswith(".py"):
         try:
             compile(text, focus.path, "exec")

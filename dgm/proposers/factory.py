@@ -39,7 +39,8 @@ def make_proposer(name: str, config=None, access=None, image: str | None = None)
             return LLMProposer(access)
         return LLMProposer(access, LLMProposerConfig(  # a small model: focused and constrained
             focused=True, constrained=True, prompt_tokens=local.prompt_tokens,
-            max_tokens=local.answer_tokens))
+            max_tokens=local.answer_tokens, max_edits=local.max_edits,
+            single_line=local.single_line))
     from .selfmod import SelfProposer, SelfProposerConfig
     if local is None:
         return SelfProposer(access, SelfProposerConfig(image=image or "dgm-sandbox"))

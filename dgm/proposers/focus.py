@@ -27,6 +27,8 @@ from typing import Iterable
 from .prompting import _text_files, mentioned_files
 
 SEARCH_SPACE = re.compile(r"#\s*dgm:\s*(choice|region-begin)|\bDGM_ALTERNATIVES\b")
+FREEZE_BEGIN = re.compile(r"#\s*dgm:\s*freeze-begin")
+FREEZE_END = re.compile(r"#\s*dgm:\s*freeze-end")
 MAX_ANCHORS = 300  # lines offered as edit anchors (a JSON-schema enum)
 
 
@@ -58,8 +60,15 @@ class Focus:
         for ln in lines:
             counts[ln] = counts.get(ln, 0) + 1
         out = []
-        for ln in lines[self.start:self.end]:
-            if ln.strip() and counts[ln] == 1 and ln not in out:
+        frozen = False
+        for i, ln in enumerate(lines):
+            if FREEZE_BEGIN.search(ln):
+                frozen = True
+            elif FREEZE_END.search(ln):
+                frozen = False
+            # code lines only: a comment edit changes no behaviour, a frozen region is off limits
+            elif (self.start <= i < self.end and not frozen and ln.strip()
+                  and not ln.lstrip().startswith("#") and counts[ln] == 1 and ln not in out):
                 out.append(ln)
         return out[:MAX_ANCHORS]
 

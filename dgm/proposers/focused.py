@@ -26,14 +26,16 @@ from .workcopy import WorkCopy, WorkCopyError
 CHARS_PER_TOKEN = 3  # conservative for code with BPE tokenizers
 
 
-def build_focused_prompt(ctx: ProposeContext, budget_tokens: int, constrained: bool) -> tuple[Focus | None, list[dict]]:
+def build_focused_prompt(ctx: ProposeContext, budget_tokens: int, constrained: bool,
+                         max_edits: int = 3) -> tuple[Focus | None, list[dict]]:
     chars = budget_tokens * CHARS_PER_TOKEN
     raw_logs = [e.get("log") or "" for e in failed_tasks(ctx.archive, ctx.parent_id)]
     logs = failure_logs(ctx.archive, ctx.parent_id, chars // 8, max_tasks=3)
     focus = choose_focus(ctx.parent_dir, raw_logs + [logs], ctx.rng, chars * 11 // 20)
     if focus is None:
         return None, []
-    fmt = prompt("format_json" if constrained else "format_blocks").format(path=focus.path)
+    fmt = prompt("format_json" if constrained else "format_blocks").format(
+        path=focus.path, n=max_edits, edits="edit" if max_edits == 1 else f"1 to {max_edits} edits")
     user = prompt("focused_user").format(
         path=focus.path, why=focus.why, code=focus.shown,
         paths=", ".join(focus.paths)[:chars // 10],
@@ -51,14 +53,15 @@ def propose_focused(proposer, ctx: ProposeContext) -> Proposal:
     def reject(reason: str) -> ProposalRejected:
         return ProposalRejected(reason, proposer._usage(label), "\n\n".join(transcript))
 
-    focus, messages = build_focused_prompt(ctx, cfg.prompt_tokens, constrained)
+    focus, messages = build_focused_prompt(ctx, cfg.prompt_tokens, constrained, cfg.max_edits)
     if focus is None:
         raise reject("the parent has no editable text file")
     transcript.append(f"## focus\n\n{focus.path} ({focus.why})")
     transcript.append(f"## user\n\n{messages[1]['content']}")
     params = proposer._params()
     if constrained:
-        params["response_format"] = response_format(focus)
+        params["response_format"] = response_format(focus, cfg.max_edits,
+                                                    single_line=cfg.single_line)
     summary = ""
     for attempt in (1, 2):
         try:

@@ -67,6 +67,8 @@ class LLMProposerConfig:
     focused: bool = False
     constrained: bool = True
     prompt_tokens: int = 1500
+    max_edits: int = 3
+    single_line: bool = False
 
 
 def extract_summary(*answers: str) -> str:

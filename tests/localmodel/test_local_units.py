@@ -111,7 +111,7 @@ def test_constrained_edits_apply_only_to_existing_unique_lines_and_keep_python_v
     text, applied, errors = apply_in_memory(focus, edits, whole_lines=True)
     assert errors == [] and "    lr = 3e-3\n" in text and summary == "raise lr"  # re-indented
     for edit, why in ((TextEdit("config.py", "    return lr", "    return (lr"), "not valid Python"),
-                      (TextEdit("config.py", "    return lr", "return lr"), "changes nothing"),
+                      (TextEdit("config.py", "    return lr", "return lr"), "no edit changes anything"),
                       (TextEdit("other.py", "    return lr", "pass"), "only config.py")):
         _, _, errors = apply_in_memory(focus, [edit], whole_lines=True)
         assert len(errors) == 1 and why in errors[0]
