@@ -28,7 +28,7 @@ test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -m "not slow and not docker and not browser and not ray" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not slow and not docker and not browser and not ray and not model" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
