@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install -q torch==2.13.0
 	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/dgm model install
 	@touch $(STAMP)
 
 run: setup
@@ -27,7 +28,7 @@ test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(VENV)/bin/python -m pytest -m "not slow and not docker and not browser and not ray" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "not slow and not docker and not browser and not ray and not model" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

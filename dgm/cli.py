@@ -23,7 +23,7 @@ archive_cmds.register(app)
 # Command groups owned by other modules; each is optional so a partial checkout still runs.
 for module, attr, name in (("run_cmds", "register", None), ("view_cmds", "register", None),
                            ("replay_cmds", "register", None), ("sandbox", "app", "sandbox"),
-                           ("suite", "app", "suite")):
+                           ("suite", "app", "suite"), ("model_cmds", "app", "model")):
     try:
         mod = importlib.import_module(f".commands.{module}", __package__)
     except ModuleNotFoundError as exc:

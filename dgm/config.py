@@ -40,6 +40,8 @@ class ModelConfig(BaseModel):
     timeout_s: float = 120.0
     max_output_tokens: Optional[int] = Field(None, ge=1)  # the gateway's per-call output cap
     max_retries: int = Field(4, ge=0, le=20)  # the gateway's retries of a failing upstream call
+    # With no base_url, model proposers use this local model (dgm/localmodel; None: the default).
+    local_model: Optional[str] = None
 
 
 class RayConfig(BaseModel):

@@ -65,7 +65,7 @@ def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
     for s in suites:
         if s.spec.domain != cfg.domain:
             raise ConfigError(f"suite {s.name} is for the {s.spec.domain} domain, not {cfg.domain}")
-    if needs_gateway(cfg):
+    if needs_gateway(cfg) and cfg.model.base_url is not None:  # else: the local model, no key
         from .gateway_config import GatewayConfig
         gw = GatewayConfig.from_run_model(cfg.model)  # validates prices/budget keys
         if gw.api_key_env and not os.environ.get(gw.api_key_env):
@@ -163,8 +163,16 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
                             image=image, device=cfg.device, env=dict(cfg.agent_env),
                             search=cfg.search,
                             stall_after=cfg.stall_after, backoff_seconds=cfg.fault_backoff_s)
-    gateway = start_gateway(cfg, reporter, archive, run_id) if needs_gateway(cfg) else None
+    local = start_local_model(cfg, reporter) if needs_gateway(cfg) else None
+    try:
+        gateway = start_gateway(cfg, reporter, archive, run_id, local) if needs_gateway(cfg) else None
+    except BaseException:
+        if local is not None:
+            local.stop()
+        raise
     settings.gateway = gateway
+    if local is not None:  # the seed coding agent's limits scaled to the model
+        settings.env = {**local.spec.agent_env, **settings.env}
     proposer = p.proposer or make_proposer(cfg.proposer, cfg, gateway.access, image=image)
     executor = make_executor(cfg)
     loop = Loop(archive, settings, make_plan(p.suites, cfg.max_stages), proposer, p.strategy,
@@ -188,6 +196,9 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
         if gateway is not None:
             loop.drain_usage()
             gateway.stop()
+        if local is not None:
+            local.stop()
+            reporter.message(f"local model {local.spec.name} stopped")
         reporter.close()
     return summarize(archive, run_id, status, time.monotonic() - t0, loop)
 
@@ -196,8 +207,16 @@ def needs_gateway(cfg: RunConfig) -> bool:
     return cfg.proposer in MODEL_PROPOSERS or cfg.domain == "coding"
 
 
+def start_local_model(cfg: RunConfig, reporter: Any):
+    """The run's own local model server when no endpoint is configured, else None."""
+    if cfg.model.base_url is not None:
+        return None
+    from .localmodel import runtime
+    return runtime.start(cfg, reporter.message, parallel=cfg.workers)
+
+
 def start_gateway(cfg: RunConfig, reporter: Any, archive: Archive | None = None,
-                  run_id: str | None = None):
+                  run_id: str | None = None, local: Any = None):
     """Start the model gateway; its metering is queued for the loop to record. A resumed
     run's earlier spending (its ``usage`` rows) counts against its budget."""
     import queue
@@ -214,7 +233,11 @@ def start_gateway(cfg: RunConfig, reporter: Any, archive: Archive | None = None,
         q.put(("transcript", label, json.dumps({"request": request, "response": response},
                                                default=str)[:200_000]))
 
-    gw = Gateway(GatewayConfig.from_run_model(cfg.model), on_usage=on_usage,
+    overrides = {}
+    if local is not None:  # fronted exactly like a hosted endpoint, at prices of 0
+        from .localmodel.runtime import gateway_overrides
+        overrides = gateway_overrides(local)
+    gw = Gateway(GatewayConfig.from_run_model(cfg.model, **overrides), on_usage=on_usage,
                  on_transcript=on_transcript, log=reporter.message).start()
     gw.dgm_queue = q
     if archive is not None and run_id is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..gateway_access import GatewayAccess, GatewayError
+from .prompt_files import prompt
 from .prompting import artifacts_for, clip, code_listing, evaluation_summary, failed_tasks, \
     mentioned_files
 
@@ -138,9 +139,32 @@ def choose_task(archive: Any, agent_id: str, rng: random.Random) -> dict | None:
     return rng.choice(pool) if pool else None
 
 
+def plan_schema() -> dict:
+    """The plan as a JSON schema, for servers that constrain output (llama.cpp)."""
+    props = {k: {"type": "string", "minLength": 5, "maxLength": 600} for k in PLAN_KEYS}
+    return {"type": "json_schema", "json_schema": {"name": "plan", "strict": True, "schema": {
+        "type": "object", "properties": props, "required": list(PLAN_KEYS),
+        "additionalProperties": False}}}
+
+
+def focused_code(agent_dir: Path, logs: list[str], rng: random.Random, code_chars: int) -> str:
+    """One focused file (focus.py) and the list of all paths, for a small model."""
+    from .focus import choose_focus
+    focus = choose_focus(agent_dir, logs, rng, code_chars)
+    if focus is None:
+        return "(the agent has no text files)"
+    return (f"Files of the agent: {', '.join(focus.paths)}\n\n### {focus.path} ({focus.why})\n"
+            f"```\n{focus.shown}```")
+
+
 def diagnose(access: GatewayAccess, label: str, archive: Any, agent_id: str, agent_dir: Path,
-             rng: random.Random, code_chars: int = 50_000, log_chars: int = 30_000) -> Diagnosis:
-    """Run the diagnosis call (one retry on a bad plan); raises PlanError or GatewayError."""
+             rng: random.Random, code_chars: int = 50_000, log_chars: int = 30_000,
+             focused: bool = False, max_tokens: int | None = None) -> Diagnosis:
+    """Run the diagnosis call (one retry on a bad plan); raises PlanError or GatewayError.
+
+    ``focused`` (small local models): the prompt shows one file chosen from the logs or the
+    agent's declared search space, and the answer is constrained to the plan's JSON schema.
+    """
     task = choose_task(archive, agent_id, rng)
     if task is None:
         evals = evaluation_summary(archive, agent_id, 100).startswith("- ")
@@ -156,12 +180,24 @@ def diagnose(access: GatewayAccess, label: str, archive: Any, agent_id: str, age
                            log=clip(log, log_chars), artifacts=art_text,
                            answer_format=ANSWER_FORMAT)
         focus = mentioned_files(agent_dir, [log, art_text])
-    system = SYSTEM.format(summary=agent_summary(agent_dir),
-                           code=code_listing(agent_dir, code_chars, focus + ["agent.toml"]))
+    params: dict[str, Any] = {}
+    if focused:
+        logs = [task.get("log") or "" for task in ([task] if task else [])]
+        code = focused_code(agent_dir, logs, rng, code_chars)
+        user = user.replace(ANSWER_FORMAT, prompt("diagnose_format").format(
+            paths="see the file list"))
+        params["response_format"] = plan_schema()
+        summary = agent_summary(agent_dir, limit=min(1500, code_chars // 4))
+    else:
+        code = code_listing(agent_dir, code_chars, focus + ["agent.toml"])
+        summary = agent_summary(agent_dir)
+    if max_tokens is not None:
+        params["max_tokens"] = max_tokens
+    system = SYSTEM.format(summary=summary, code=code)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     transcript = [f"## diagnosis prompt\n\n{user}"]
     for attempt in (1, 2):
-        answer = access.chat(label, "diagnose", messages)
+        answer = access.chat(label, "diagnose", messages, **params)
         transcript.append(f"## diagnosis answer (attempt {attempt})\n\n{clip(answer.text, 50_000)}")
         try:
             return Diagnosis(parse_plan(answer.text), None if task is None else str(task.get("task")),

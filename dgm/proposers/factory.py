@@ -13,7 +13,11 @@ def check_proposer(name: str, config) -> None:
     if name not in ("mutation", *MODEL_PROPOSERS):
         raise ConfigError(f"unknown proposer {name!r}; choose one of mutation, llm, self")
     needs_model = name in MODEL_PROPOSERS or getattr(config, "domain", None) == "coding"
-    if needs_model and (config is None or config.model.base_url is None):
+    if needs_model and config is not None and config.model.base_url is None:
+        from ..localmodel import runtime  # no endpoint: the run serves the local model
+        what = f"proposer {name!r}" if name in MODEL_PROPOSERS else "the coding domain"
+        runtime.check(config, what)
+    elif needs_model and config is None:
         what = f"proposer {name!r}" if name in MODEL_PROPOSERS else "the coding domain"
         raise ConfigError(f"{what} needs a model endpoint: set base_url under [run.model] in "
                           "dgm.toml or pass --model-url URL (the key goes in $OPENAI_API_KEY "
@@ -36,8 +40,27 @@ def make_proposer(name: str, config=None, access=None, image: str | None = None)
                                 crossover=search.crossover)
     if access is None:
         raise ConfigError(f"proposer {name!r} needs the model gateway to be running")
+    local = _local_spec(config)
     if name == "llm":
-        from .llm import LLMProposer
-        return LLMProposer(access)
+        from .llm import LLMProposer, LLMProposerConfig
+        if local is None:
+            return LLMProposer(access)
+        return LLMProposer(access, LLMProposerConfig(  # a small model: focused and constrained
+            focused=True, constrained=True, prompt_tokens=local.prompt_tokens,
+            max_tokens=local.answer_tokens, max_edits=local.max_edits,
+            single_line=local.single_line))
     from .selfmod import SelfProposer, SelfProposerConfig
-    return SelfProposer(access, SelfProposerConfig(image=image or "dgm-sandbox"))
+    if local is None:
+        return SelfProposer(access, SelfProposerConfig(image=image or "dgm-sandbox"))
+    return SelfProposer(access, SelfProposerConfig(
+        image=image or "dgm-sandbox", focused=True, code_chars=local.prompt_tokens * 3,
+        log_chars=local.prompt_tokens, diagnose_tokens=local.answer_tokens,
+        extra_env={**local.agent_env, **dict(getattr(config, "agent_env", {}) or {})}))
+
+
+def _local_spec(config):
+    """The local model's spec when the run serves one (no endpoint configured), else None."""
+    if config is None or getattr(config.model, "base_url", None) is not None:
+        return None
+    from ..localmodel.runtime import local_spec
+    return local_spec(config)

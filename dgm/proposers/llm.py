@@ -63,6 +63,13 @@ class LLMProposerConfig:
     max_answer_chars: int = MAX_ANSWER_CHARS
     temperature: float | None = 0.7
     max_tokens: int | None = 8192
+    # Focused mode (small local models, docs/llm.md): one file or region within
+    # ``prompt_tokens``; ``constrained``: the answer is schema-constrained JSON.
+    focused: bool = False
+    constrained: bool = True
+    prompt_tokens: int = 1500
+    max_edits: int = 3
+    single_line: bool = False
 
 
 def extract_summary(*answers: str) -> str:
@@ -124,6 +131,9 @@ class LLMProposer(Proposer):
             return Usage(model=self.access.model("propose"))
 
     def propose(self, ctx: ProposeContext) -> Proposal:
+        if self.config.focused:
+            from .focused import propose_focused
+            return propose_focused(self, ctx)
         label = f"{ctx.parent_id}:llm:{uuid.uuid4().hex[:8]}"
         transcript: list[str] = []
 

@@ -55,6 +55,10 @@ class SelfProposerConfig:
     code_chars: int = 50_000
     log_chars: int = 30_000
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. DGM_AGENT_MAX_STEPS
+    # A small local model: the diagnosis sees one focused file and answers schema-constrained
+    # JSON of at most ``diagnose_tokens`` tokens.
+    focused: bool = False
+    diagnose_tokens: int | None = None
 
 
 def read_plain_file(directory: Path, name: str, limit: int) -> str | None:
@@ -106,7 +110,8 @@ class SelfProposer(Proposer):
                          f"{manifest.name!r} is a {manifest.domain} agent")
         try:
             diag: Diagnosis = diagnose(self.access, diag_label, ctx.archive, ctx.parent_id,
-                                       ctx.parent_dir, ctx.rng, cfg.code_chars, cfg.log_chars)
+                                       ctx.parent_dir, ctx.rng, cfg.code_chars, cfg.log_chars,
+                                       focused=cfg.focused, max_tokens=cfg.diagnose_tokens)
         except (PlanError, GatewayError) as exc:  # a dead endpoint is retried, not rejected
             raise (endpoint_fault(exc) or reject(f"diagnosis failed: {exc}")) from None
         transcript += diag.transcript

@@ -80,10 +80,11 @@ def test_keep_better_rejects_children_confidently_below_the_seed(tmp_path):
     (["--proposer", "magic"], "proposer: Input should be 'mutation', 'llm' or 'self'"),
     (["--suite", "nonexistent"], "unknown suite 'nonexistent'; known suites:"),
     (["--seed-agent", "/tmp"], "/tmp is not an agent: it has no agent.toml"),
-    (["--proposer", "llm"], "needs a model endpoint"),
+    (["--proposer", "llm"], "the local model smollm2-135m is not installed"),
     (["--workers", "0"], "workers: Input should be greater than or equal to 1"),
 ])
-def test_bad_input_is_one_line_and_starts_nothing(tmp_path, args, message):
+def test_bad_input_is_one_line_and_starts_nothing(tmp_path, args, message, monkeypatch):
+    monkeypatch.setenv("DGM_MODEL_DIR", str(tmp_path / "no-models"))  # no endpoint, no model
     arch = tmp_path / "a"
     r = run_dgm([DGM, "run", "--archive", str(arch), "--suite", str(TOY / "suite"),
                  "--seed-agent", str(TOY / "agent"), "--unsafe", *args])

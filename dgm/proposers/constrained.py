@@ -1,0 +1,163 @@
+"""Edits small models can get right: JSON answers constrained by a schema, applied in memory.
+
+The answer schema (sent as llama.cpp's OpenAI ``response_format``) only admits
+edits against the focused file (``path`` is an enum of that one path) and against
+its existing text (``search`` is an enum of its shown lines that occur exactly
+once), so every answer that parses names a real place to edit. What a schema
+cannot say is checked here before anything is written: an edit that changes
+nothing, two edits of one line, a Python file that no longer compiles. Each is
+an error line the model sees on its one retry.
+
+The same in-memory applier serves free-form answers (SEARCH/REPLACE blocks
+parsed by edits.py), so the benchmark compares the two formats under one rule.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass
+
+from .edits import Edit, EditError, parse_edits
+from .focus import Focus
+
+
+@dataclass
+class TextEdit:
+    path: str
+    search: str  # one whole existing line (constrained) or exact existing text (free)
+    replace: str
+
+
+def answer_schema(focus: Focus, max_edits: int = 3, replace_chars: int = 800,
+                  single_line: bool = False) -> dict:
+    """``single_line``: each replacement is one line (tiny models break multi-line code)."""
+    replace: dict = {"type": "string", "maxLength": replace_chars}
+    if single_line:
+        replace["pattern"] = "^[^\\n]*$"
+    return {
+        "type": "object",
+        "properties": {
+            "summary": {"type": "string", "minLength": 10, "maxLength": 160},
+            "edits": {
+                "type": "array", "minItems": 1, "maxItems": max_edits,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "path": {"enum": [focus.path]},
+                        "search": {"enum": focus.anchors()},
+                        "replace": replace,
+                    },
+                    "required": ["path", "search", "replace"],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "required": ["summary", "edits"],
+        "additionalProperties": False,
+    }
+
+
+def response_format(focus: Focus, max_edits: int = 3, replace_chars: int = 800,
+                    single_line: bool = False) -> dict:
+    schema = answer_schema(focus, max_edits, replace_chars, single_line)
+    return {"type": "json_schema", "json_schema": {"name": "edits", "strict": True, "schema": schema}}
+
+
+def parse_json_answer(text: str) -> tuple[str, list[TextEdit]]:
+    """(summary, edits) from a constrained answer; EditError says what is wrong."""
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise EditError(f"the answer is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("edits"), list) or not obj["edits"]:
+        raise EditError("the answer must be an object with a non-empty 'edits' list")
+    edits = []
+    for i, e in enumerate(obj["edits"], 1):
+        if not isinstance(e, dict) or not all(isinstance(e.get(k), str) for k in
+                                              ("path", "search", "replace")):
+            raise EditError(f"edit {i} needs string fields path, search and replace")
+        edits.append(TextEdit(e["path"], e["search"], e["replace"]))
+    return str(obj.get("summary") or "").strip(), edits
+
+
+def parse_free_answer(text: str) -> list[TextEdit]:
+    """SEARCH/REPLACE blocks or diff hunks of a free-form answer, as text edits."""
+    out = []
+    for e in parse_edits(text):
+        if e.kind != "replace":
+            raise EditError(f"{e.where} ({e.path}): only edits of existing text are accepted "
+                            f"here, not a {e.kind}")
+        out.append(TextEdit(e.path, e.search, e.replace))
+    return out
+
+
+def _reindent(search_line: str, replace: str) -> str:
+    """Give the replacement the anchor line's indentation (models often drop it)."""
+    indent = search_line[:len(search_line) - len(search_line.lstrip())]
+    body = textwrap.dedent(replace.strip("\n"))
+    return "\n".join(indent + ln if ln.strip() else ln for ln in body.splitlines())
+
+
+def apply_in_memory(focus: Focus, edits: list[TextEdit], whole_lines: bool) -> tuple[str, list[str], list[str]]:
+    """(new text of the focused file, applied, errors); the file itself is not touched.
+
+    ``whole_lines``: each ``search`` is one whole line (constrained answers), re-indented;
+    otherwise ``search`` is exact text that must occur once in the file.
+    """
+    text = focus.text
+    applied: list[str] = []
+    errors: list[str] = []
+    seen: dict[str, str] = {}
+    changed = 0
+    for i, e in enumerate(edits, 1):
+        where = f"edit {i} ({e.path})"
+        if e.path != focus.path:
+            errors.append(f"{where}: only {focus.path} can be edited in this proposal; "
+                          f"valid paths are {focus.paths}" if e.path not in focus.paths else
+                          f"{where}: only {focus.path}, the file shown, can be edited now")
+            continue
+        if e.search in seen:
+            if seen[e.search] == e.replace:
+                applied.append(f"{where}: repeats an earlier edit (ignored)")
+            else:
+                errors.append(f"{where}: edits the same text as an earlier edit differently")
+            continue
+        seen[e.search] = e.replace
+        if whole_lines:
+            lines = text.split("\n")
+            idx = [j for j, ln in enumerate(lines) if ln == e.search]
+            if len(idx) != 1:
+                errors.append(f"{where}: the line {e.search.strip()[:80]!r} occurs {len(idx)} "
+                              "times in the file; pick a line that occurs once")
+                continue
+            new = _reindent(e.search, e.replace)
+            if new.strip() == e.search.strip():
+                applied.append(f"{where}: changes nothing (ignored)")
+                continue
+            lines[idx[0]:idx[0] + 1] = new.split("\n")
+            text = "\n".join(lines)
+        else:
+            n = text.count(e.search) if e.search else 0
+            if n != 1:
+                errors.append(f"{where}: SEARCH text occurs {n} times in {focus.path}; it must "
+                              "quote existing lines exactly, once")
+                continue
+            if e.search == e.replace:
+                applied.append(f"{where}: changes nothing (ignored)")
+                continue
+            text = text.replace(e.search, e.replace, 1)
+        changed += 1
+        applied.append(f"{where}: {e.search.strip().splitlines()[0][:60] if e.search.strip() else ''!r}")
+    if not errors and not changed:
+        errors.append("no edit changes anything: each replacement equals the line it replaces")
+    if not errors and focus.path.endswith(".py"):
+        try:
+            compile(text, focus.path, "exec")
+        except SyntaxError as exc:
+            bad = (exc.text or "").strip()[:80]
+            errors.append(f"after the edits {focus.path} is not valid Python: {exc.msg} at line "
+                          f"{exc.lineno} ({bad!r}); keep the code syntactically correct")
+        except ValueError as exc:  # e.g. NUL bytes
+            errors.append(f"after the edits {focus.path} cannot be compiled: {exc}")
+    return text, applied, errors
