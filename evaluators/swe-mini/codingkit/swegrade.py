@@ -48,9 +48,11 @@ def grade_one(task: SweTask, patch: str, sandbox, jobdir: Path, image: str,
     kept, dropped = strip_test_changes(patch)
     _write(jobdir / "model.patch", kept)
     _write(jobdir / "test.patch", task.test_patch)
+    if getattr(task, "grading_spec", None):  # swe-bench: the repository's spec-table entry
+        _write(jobdir / "spec.json", json.dumps(task.grading_spec))
     timeout = cfg.seconds_per_task
     rr = sandbox.run(
-        image, ["python3", "/harness/grade.py", "--job", "/job", "--timeout", f"{timeout:g}"],
+        getattr(task, "image", None) or image, ["python3", "/harness/grade.py", "--job", "/job", "--timeout", f"{timeout:g}"],
         mounts=[Mount(HARNESS_DIR, "/harness"), Mount(jobdir, "/job", writable=True)],
         env={}, limits=Limits(seconds=timeout + 60, memory_mb=cfg.memory_mb, pids=256,
                               file_size_mb=256, scratch_mb=512),
@@ -74,6 +76,9 @@ def grade_one(task: SweTask, patch: str, sandbox, jobdir: Path, image: str,
     if not res.get("test_patch_applied"):
         return Graded(False, "; ".join(notes + ["hidden tests do not apply on top of the patch"]),
                       str(res.get("test_patch_log", ""))[-3000:], rr.seconds)
+    if res.get("installed") is False:
+        return Graded(False, "; ".join(notes + ["the repository's install commands failed"]),
+                      str(res.get("install_log", ""))[-3000:], rr.seconds)
     out = read_beneath(jobdir, "test_output.txt", LOG_LIMIT)
     log = out[0] if out else ""
     verdict = grade(parse_pytest_log(log), task.fail_to_pass, task.pass_to_pass)

@@ -4,7 +4,9 @@
 
 DIR holds ``testbed/`` (a fresh checkout at the base commit), ``model.patch``
 (the answer, test-file blocks already stripped by the host) and
-``test.patch`` (the hidden tests). As SWE-bench's harness:
+``test.patch`` (the hidden tests), and optionally ``spec.json`` (the swe-bench
+suite's per-repository spec: install commands, pythonpath, extra pytest
+arguments such as the test files to run, env). As SWE-bench's harness:
 
 1. apply model.patch (``git apply``, then ``patch --fuzz=5`` as fallback);
 2. restore every test file the patch changed anyway (tracked: checked out
@@ -115,15 +117,33 @@ def restore_tests(testbed: Path) -> list[str]:
     return restored
 
 
-def run_tests(testbed: Path, timeout: float) -> tuple[int | None, bool, str]:
+def run_tests(testbed: Path, timeout: float, spec: dict | None = None) -> tuple[int | None, bool, str]:
+    spec = spec or {}
+    paths = " ".join(str(testbed / p) for p in spec.get("pythonpath", ["."]))
     cmd = [sys.executable, "-I", "-m", "pytest", "-rA", "-p", "no:cacheprovider", "-c", os.devnull,
-           "--rootdir", str(testbed), "-o", f"pythonpath={testbed}"]
+           "--rootdir", str(testbed), "-o", f"pythonpath={paths}", *spec.get("test_args", [])]
     try:
-        p = subprocess.run(cmd, cwd=testbed, env=_env(), capture_output=True, timeout=timeout)
+        p = subprocess.run(cmd, cwd=testbed, env={**spec.get("env", {}), **_env()}, capture_output=True,
+                           timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or b"") + (exc.stderr or b"")
         return None, True, out.decode("utf-8", "replace") + f"\n[tests timed out after {timeout:g} s]\n"
     return p.returncode, False, (p.stdout + p.stderr).decode("utf-8", "replace")
+
+
+def install(testbed: Path, spec: dict, timeout: float) -> tuple[bool, str]:
+    """The repository's set-up commands (swe-bench's spec table), offline, in the testbed."""
+    log = ""
+    for command in spec.get("install", []):
+        try:
+            p = subprocess.run(["bash", "-c", command], cwd=testbed, env={**spec.get("env", {}), **_env()},
+                               capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False, log + f"$ {command}\n[timed out after {timeout:g} s]\n"
+        log += f"$ {command}\n" + (p.stdout + p.stderr).decode("utf-8", "replace")[-4000:]
+        if p.returncode != 0:
+            return False, log + f"[exit code {p.returncode}]\n"
+    return True, log
 
 
 def grade_job(d: Path, timeout: float) -> None:
@@ -138,8 +158,12 @@ def grade_job(d: Path, timeout: float) -> None:
             res["restored"] = restore_tests(testbed)
             ok, log = apply_patch(testbed, d / "test.patch")
             res["test_patch_applied"], res["test_patch_log"] = ok, log
+            spec = json.loads((d / "spec.json").read_text()) if (d / "spec.json").is_file() else {}
             if ok:
-                res["exit_code"], res["timed_out"], output = run_tests(testbed, timeout)
+                ok, res["install_log"] = install(testbed, spec, timeout)
+                res["installed"] = ok
+            if ok:
+                res["exit_code"], res["timed_out"], output = run_tests(testbed, timeout, spec)
     except Exception as exc:  # report it as the job's error instead of a traceback
         res["error"] = f"{type(exc).__name__}: {exc}"
     res["seconds"] = round(time.monotonic() - start, 3)
