@@ -4,7 +4,9 @@
 ``.meta/config.json`` (files.solution / test / example), the stub, the tests,
 the reference solution and the build files, as in Aider-AI/polyglot-benchmark.
 Only ``test/catch.hpp`` differs: upstream vendors Catch2's 17,000-line single
-header, here it includes Debian's (the same Catch2 v2).
+header, here it includes Debian's (the same Catch2 v2). The JavaScript and
+Java build files (package.json, babel.config.js, build.gradle) are there but,
+as in the graded run, unused.
 """
 
 from __future__ import annotations
@@ -98,6 +100,49 @@ EXERCISES = {
                          "#[test]\n#[ignore]\nfn divisible_by_400() {\n    assert!(is_leap_year(2000));\n}\n",
         ".meta/example.rs": "pub fn is_leap_year(year: u64) -> bool {\n"
                             "    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)\n}\n",
+    },
+    "javascript": {
+        "files": {"solution": ["leap.js"], "test": ["leap.spec.js"], "example": [".meta/proof.ci.js"]},
+        "package.json": json.dumps({"name": "@exercism/javascript-leap", "private": True, "type": "module",
+                                    "devDependencies": {"@babel/core": "^7.25.2", "jest": "^29.7.0"},
+                                    "scripts": {"test": "jest ./*"}}, indent=2) + "\n",
+        "babel.config.js": "module.exports = {\n  presets: [['@exercism/babel-preset-javascript']],\n};\n",
+        "leap.js": "export const isLeap = () => {\n"
+                   "  throw new Error('Remove this statement and implement this function');\n};\n",
+        "leap.spec.js": "import { isLeap } from './leap';\n\ndescribe('A leap year', () => {\n"
+                        "  test('year not divisible by 4', () => {\n    expect(isLeap(2015)).toBe(false);\n  });\n\n"
+                        "  xtest('year divisible by 4', () => {\n    expect(isLeap(1996)).toBe(true);\n  });\n\n"
+                        "  xtest('year divisible by 100', () => {\n    expect(isLeap(1900)).toBe(false);\n  });\n\n"
+                        "  xtest('year divisible by 400', () => {\n    expect(isLeap(2000)).toBe(true);\n  });\n});\n",
+        ".meta/proof.ci.js": "export const isLeap = (year) =>\n"
+                             "  year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);\n",
+    },
+    "java": {
+        "files": {"solution": ["src/main/java/Leap.java"], "test": ["src/test/java/LeapTest.java"],
+                  "example": [".meta/src/reference/java/Leap.java"]},
+        "build.gradle": "plugins {\n    id \"java\"\n}\n\nrepositories {\n    mavenCentral()\n}\n\n"
+                        "dependencies {\n    testImplementation platform(\"org.junit:junit-bom:5.10.0\")\n"
+                        "    testImplementation \"org.junit.jupiter:junit-jupiter\"\n"
+                        "    testImplementation \"org.assertj:assertj-core:3.25.1\"\n}\n\n"
+                        "test {\n    useJUnitPlatform()\n}\n",
+        "src/main/java/Leap.java": "class Leap {\n\n    boolean isLeapYear(int year) {\n"
+                                   "        throw new UnsupportedOperationException(\"Delete this statement\");\n"
+                                   "    }\n\n}\n",
+        "src/test/java/LeapTest.java": (
+            "import org.junit.jupiter.api.BeforeEach;\nimport org.junit.jupiter.api.Disabled;\n"
+            "import org.junit.jupiter.api.Test;\n\nimport static org.assertj.core.api.Assertions.assertThat;\n\n"
+            "public class LeapTest {\n    private Leap leap;\n\n    @BeforeEach\n    public void setup() {\n"
+            "        leap = new Leap();\n    }\n\n"
+            "    @Test\n    public void notDivisibleBy4() {\n        assertThat(leap.isLeapYear(2015)).isFalse();\n    }\n\n"
+            "    @Disabled(\"Remove to run test\")\n    @Test\n    public void divisibleBy4() {\n"
+            "        assertThat(leap.isLeapYear(1996)).isTrue();\n    }\n\n"
+            "    @Disabled(\"Remove to run test\")\n    @Test\n    public void divisibleBy100() {\n"
+            "        assertThat(leap.isLeapYear(1900)).isFalse();\n    }\n\n"
+            "    @Disabled(\"Remove to run test\")\n    @Test\n    public void divisibleBy400() {\n"
+            "        assertThat(leap.isLeapYear(2000)).isTrue();\n    }\n}\n"),
+        ".meta/src/reference/java/Leap.java": "class Leap {\n\n    boolean isLeapYear(int year) {\n"
+                                              "        return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);\n"
+                                              "    }\n\n}\n",
     },
 }
 

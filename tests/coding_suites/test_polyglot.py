@@ -44,7 +44,8 @@ def polyglot_sandbox(docker_sandbox):
 
 def test_the_agent_sees_stubs_and_instructions_but_no_tests_or_reference(tree, tmp_path):
     suite = load_suite("polyglot")
-    assert sorted(suite.tasks) == ["cpp__leap", "go__leap", "python__leap", "rust__leap"]
+    assert sorted(suite.tasks) == ["cpp__leap", "go__leap", "java__leap", "javascript__leap", "python__leap",
+                                   "rust__leap"]
     cpp = suite.tasks["cpp__leap"]
     assert set(cpp.stub_files) == {"CMakeLists.txt", "leap.cpp", "leap.h", "test/catch.hpp",
                                    "test/tests-main.cpp"}
@@ -80,11 +81,12 @@ def test_options_select_languages_and_ids(tree, monkeypatch):
 
 
 @pytest.mark.docker
-def test_reference_solutions_pass_and_stubs_fail_in_four_languages(tree, polyglot_sandbox):
+def test_reference_solutions_pass_and_stubs_fail_in_six_languages(tree, polyglot_sandbox):
     suite = load_suite("polyglot")
     ids = sorted(suite.tasks)
     ref = suite.grade_many({t: suite.tasks[t].reference_patch() for t in ids}, polyglot_sandbox)
     assert {t: r.log for t, r in ref.items() if not r.resolved} == {}
+    assert len(ref) == 6
     assert all("passed: 4 tests" in r.log or t == "go__leap" for t, r in ref.items())
     stub = suite.grade_many({t: "" for t in ids}, polyglot_sandbox)
     assert [t for t, r in stub.items() if r.resolved] == []

@@ -32,6 +32,9 @@ PYTEST = ["python3", "-I", "-m", "pytest", "-rA", "-p", "no:cacheprovider", "-c"
 JAVA_CP = ":".join(f"/usr/share/java/{j}.jar" for j in ("assertj-core", "junit-jupiter-api",
                                                         "junit-jupiter-params", "apiguardian-api",
                                                         "opentest4j", "junit-platform-commons"))
+JEST_CONFIG = json.dumps({"transform": {r"\.[jt]sx?$": ["babel-jest", {
+    "presets": [["@babel/preset-env", {"targets": {"node": "current"}}]], "configFile": False,
+    "babelrc": False}]}})
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,14 @@ LANGUAGES: dict[str, Language] = {
                      " && make -C \"$BUILD_DIR\""], r"\bTEST_CASE\s*\(",
                     r"^All tests passed \(\d+ assertions? in (\d+) test cases?\)", r"FAILED|Error \d",
                     counted=True),
-    "javascript": Language(["jest", "--ci", "--rootDir", "."], r"^\s*(x?test|it)\(",
+    # The exercise's own babel config is ignored (its package.json may make it an ES module,
+    # which Debian's babel cannot load synchronously): one inline config for every exercise.
+    "javascript": Language(["jest", "--ci", "--rootDir", ".", "--config", JEST_CONFIG], r"^\s*(x?test|it)\(",
                            r"^Tests:\s+(\d+) passed", r"^Tests:.*failed", counted=True,
                            rewrite=((r"\bxtest\(", "test("),)),
     "java": Language(["bash", "-c", f"javac -d \"$BUILD_DIR\" -cp {JAVA_CP} $(find src -name '*.java') && "
                       "java -jar /usr/share/java/junit-platform-console-standalone.jar --disable-banner "
+                      "--disable-ansi-colors "
                       f"-cp \"$BUILD_DIR\":{JAVA_CP} --scan-classpath"], r"@Test\b",
                      r"\[\s+(\d+) tests successful\s+\]", r"\[\s+[1-9]\d* tests failed\s+\]", counted=True,
                      rewrite=((r"(?m)^\s*@Disabled(\(.*\))?\s*$", ""),)),
