@@ -94,7 +94,7 @@ class PolyglotSuite(Suite):
         (jobdir / "model.patch").write_text(kept)
         gitrepo.write_files(jobdir / "protected", ex.protected())
         argv = ex.lang.argv + (ex.tests if ex.language == "python" else [])
-        (jobdir / "command.json").write_text(json.dumps({"argv": argv}))
+        (jobdir / "command.json").write_text(json.dumps({"argv": argv, "solution": ex.solution}))
         timeout = self.grading.seconds_per_task
         rr = sandbox.run(image, ["python3", "/polyglot/run_tests.py", "--job", "/job", "--testbed", ex.slug,
                                  "--timeout", f"{timeout:g}"],
@@ -103,7 +103,7 @@ class PolyglotSuite(Suite):
                          env={}, limits=Limits(seconds=timeout + 60, memory_mb=self.grading.memory_mb,
                                                pids=512, file_size_mb=512, scratch_mb=2048),
                          network=None, workdir="/job")
-        notes = [f"ignored changes to protected files: {', '.join(dropped)}"] if dropped else []
+        notes = [f"ignored changes to files other than the solution: {', '.join(dropped)}"] if dropped else []
         got = read_beneath(jobdir, "result.json", 1_000_000)
         try:
             res = json.loads(got[0]) if got else None
@@ -112,6 +112,8 @@ class PolyglotSuite(Suite):
         if not isinstance(res, dict):
             return _stage.Graded(False, "; ".join(notes + [f"grader failed ({rr.reason})"]),
                                  (rr.stdout + rr.stderr)[-3000:], rr.seconds)
+        if res.get("removed"):
+            notes.append(f"removed files the answer added anyway: {', '.join(res['removed'])}")
         if res.get("error"):
             return _stage.Graded(False, "; ".join(notes + [f"grader error: {res['error']}"]), "", rr.seconds)
         if not res.get("applied"):

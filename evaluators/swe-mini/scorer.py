@@ -50,7 +50,8 @@ class SweMiniSuite(Suite):
     def evaluate(self, agent_dir: Path, stage: int, ctx: EvalContext) -> StageOutcome:
         ids = self.stage_task_ids(stage)
         root = Path(ctx.workdir) / f"{self.name}-stage{stage}"
-        coding = [_stage.CodingTask(t, self.tasks[t].problem_statement, self.tasks[t].build_testbed)
+        coding = [_stage.CodingTask(t, self.tasks[t].problem_statement, self.tasks[t].build_testbed,
+                                    getattr(self.tasks[t], "image", None))  # swe-bench: per repository
                   for t in ids]
         runs = _stage.run_agents(coding, Path(agent_dir), self.spec, ctx, root)
         graded = {}

@@ -56,14 +56,15 @@ def test_the_agent_sees_stubs_and_instructions_but_no_tests_or_reference(tree, t
     assert "The tests are correct" in cpp.retry_statement("boom") and "boom" in cpp.retry_statement("boom")
 
 
-def test_answers_cannot_change_tests_build_files_or_meta(tree):
+def test_answers_may_change_only_the_solution_files(tree):
     rust = load_suite("polyglot").tasks["rust__leap"]
     from dgm_codingkit.patches import file_diff
 
     evil = (file_diff("tests/leap.rs", None, "#[test]\nfn ok() {}\n") + file_diff(".meta/x", None, "x\n")
             + file_diff("src/lib.rs", "a\n", "b\n"))
+    evil += file_diff("src/helper.rs", None, "pub fn x() {}\n")
     kept, dropped = rust.strip_answer(evil)
-    assert dropped == ["tests/leap.rs", ".meta/x"] and "src/lib.rs" in kept
+    assert dropped == ["tests/leap.rs", ".meta/x", "src/helper.rs"] and "src/lib.rs" in kept
 
 
 def test_options_select_languages_and_ids(tree, monkeypatch):
@@ -83,6 +84,8 @@ def test_options_select_languages_and_ids(tree, monkeypatch):
 @pytest.mark.docker
 def test_reference_solutions_pass_and_stubs_fail_in_six_languages(tree, polyglot_sandbox):
     suite = load_suite("polyglot")
+    # Catch2's main alone takes 40 s to compile on a quiet 2-core machine; far more under load
+    suite.grading = suite.grading.model_copy(update={"seconds_per_task": 900})
     ids = sorted(suite.tasks)
     ref = suite.grade_many({t: suite.tasks[t].reference_patch() for t in ids}, polyglot_sandbox)
     assert {t: r.log for t, r in ref.items() if not r.resolved} == {}
@@ -102,7 +105,13 @@ def test_tampering_with_the_tests_does_not_pass(tree, polyglot_sandbox):
     cheat = (file_diff("leap_test.py", None, fake_test)                          # the hidden test, replaced
              + file_diff("conftest.py", None, "import os\nos._exit(0)\n"))       # exit 0 before any test
     res = suite.grade("python__leap", cheat, polyglot_sandbox)
-    assert not res.resolved and "ignored changes to protected files: leap_test.py" in res.log
+    assert not res.resolved
+    assert "ignored changes to files other than the solution: leap_test.py, conftest.py" in res.log
+    # a stdlib module the tests import, shadowed from the solution's directory
+    shadow = py.reference_patch().replace("leap_year(year):\n    return", "leap_year(year):\n    return False and")
+    shadow += file_diff("unittest.py", None, "class TestCase:\n    def assertIs(self, a, b):\n        pass\n")
+    res = suite.grade("python__leap", shadow, polyglot_sandbox)
+    assert not res.resolved and "unittest.py" in res.log
     assert py.verdict(0, "") == (False, "only 0 of 4 tests reported passing")
 
 

@@ -6,8 +6,9 @@ DIR holds ``<slug>/`` (``--testbed``: a fresh checkout of the exercise's stubs),
 (the answer, blocks touching protected files already dropped by the host),
 ``protected/`` (the pristine tests and every non-solution file) and
 ``command.json`` (``{"argv": [...]}``, the language's test command). As Aider's
-harness: apply the answer, put the pristine files back over whatever it did
-(a symlink in their way is an error, not followed), run the command. Writes
+harness: apply the answer, delete any file it added that is not a solution
+file, put the pristine files back over whatever it did (a symlink in their
+way is an error, not followed), run the command. Writes
 ``result.json`` and ``test_output.txt``; the verdict is the host's.
 Patch application is swe-mini's (``/harness/grade.py``, mounted read-only).
 """
@@ -58,6 +59,20 @@ def restore(testbed: Path, protected: Path) -> list[str]:
     return done
 
 
+def remove_extras(testbed: Path, keep: set[str]) -> list[str]:
+    """Delete every file (or link) that is neither a solution file nor protected."""
+    removed = []
+    for root, dirs, names in os.walk(testbed):
+        dirs[:] = [x for x in dirs if not (root == str(testbed) and x == ".git")]
+        for name in names + [x for x in dirs if os.path.islink(os.path.join(root, x))]:
+            path = Path(root) / name
+            rel = str(path.relative_to(testbed))
+            if rel not in keep:
+                path.unlink()
+                removed.append(rel)
+    return sorted(removed)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--job", required=True)
@@ -71,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         res["applied"], res["apply_log"] = apply_patch(testbed, d / "model.patch")
         if res["applied"]:
+            job = json.loads((d / "command.json").read_text())
+            protected = {str(p.relative_to(d / "protected")) for p in (d / "protected").rglob("*") if p.is_file()}
+            res["removed"] = remove_extras(testbed, set(job["solution"]) | protected)
             res["restored"] = len(restore(testbed, d / "protected"))
-            cmd = json.loads((d / "command.json").read_text())["argv"]
+            cmd = job["argv"]
             try:
                 build = d / ".build"
                 build.mkdir(exist_ok=True)

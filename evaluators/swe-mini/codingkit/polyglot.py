@@ -130,11 +130,16 @@ class Exercise:
         return {**keep, **self.hidden_files}
 
     def strip_answer(self, patch: str) -> tuple[str, list[str]]:
-        """Drop diff blocks that touch protected files; return (kept, dropped paths)."""
-        guarded = set(self.protected())
+        """Keep only diff blocks that change solution files; return (kept, dropped paths).
+
+        As Aider asks ("modify the supplied files"), nothing else counts: not the
+        tests or build files, and no new file (a ``conftest.py`` hooking pytest,
+        a ``unittest.py`` shadowing the standard library the tests import).
+        """
+        allowed = set(self.solution)
         kept, dropped = [], []
         for b in split_diff(patch)[1]:
-            if any(p in guarded or p.startswith(".meta/") or p.startswith(".docs/") for p in b.paths):
+            if not b.paths or any(p not in allowed for p in b.paths):
                 dropped.extend(p for p in b.paths if p not in dropped)
             else:
                 kept.append(b.text)
