@@ -68,7 +68,7 @@ class SweMiniSuite(Suite):
         """Grade patches (task id -> diff) with no agent involved; one TaskResult per task."""
         unknown = sorted(set(patches) - set(self.tasks))
         if unknown:
-            raise KeyError(f"unknown swe-mini tasks: {', '.join(unknown)}")
+            raise KeyError(f"unknown {self.name} tasks: {', '.join(unknown)}")
         with tempfile.TemporaryDirectory(prefix="swe-mini-grade-") as tmp:
             graded = grade_patches(self.tasks, patches, sandbox, Path(workdir or tmp),
                                    image or self.spec.image, self.grading)

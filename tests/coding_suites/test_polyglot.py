@@ -107,8 +107,9 @@ def test_tampering_with_the_tests_does_not_pass(tree, polyglot_sandbox):
     res = suite.grade("python__leap", cheat, polyglot_sandbox)
     assert not res.resolved
     assert "ignored changes to files other than the solution: leap_test.py, conftest.py" in res.log
-    # a stdlib module the tests import, shadowed from the solution's directory
-    shadow = py.reference_patch().replace("leap_year(year):\n    return", "leap_year(year):\n    return False and")
+    # a new file beside the solution (here a would-be unittest shadow) is dropped and deleted
+    wrong = "def leap_year(year):\n    return False\n"
+    shadow = file_diff("leap.py", py.stub_files["leap.py"].decode(), wrong)
     shadow += file_diff("unittest.py", None, "class TestCase:\n    def assertIs(self, a, b):\n        pass\n")
     res = suite.grade("python__leap", shadow, polyglot_sandbox)
     assert not res.resolved and "unittest.py" in res.log

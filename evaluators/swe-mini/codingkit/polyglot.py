@@ -134,7 +134,7 @@ class Exercise:
 
         As Aider asks ("modify the supplied files"), nothing else counts: not the
         tests or build files, and no new file (a ``conftest.py`` hooking pytest,
-        a ``unittest.py`` shadowing the standard library the tests import).
+        a module shadowing one the tests import).
         """
         allowed = set(self.solution)
         kept, dropped = [], []
