@@ -81,6 +81,25 @@ def test_missing_data_and_missing_repositories_are_clear(dataset, monkeypatch, t
         suite.tasks["acme__calc-1"].build_testbed(tmp_path / "bed")
 
 
+def test_a_suite_folder_of_the_users_own_names_the_data(dataset, tmp_path, monkeypatch):
+    """What docs/coding-suites.md suggests: copy suite.toml, fill in [dataset], point scorer at ours."""
+    from dgm.suites import EVALUATORS
+
+    path, mirror, _ = dataset
+    for var in ("DGM_SWEBENCH_INSTANCES", "DGM_SWEBENCH_REPOS"):
+        monkeypatch.delenv(var)
+    mine = tmp_path / "my-bench"
+    mine.mkdir()
+    (mine / "data").symlink_to(path.parent)
+    text = (EVALUATORS / "swe-bench" / "suite.toml").read_text()
+    text = text.replace('scorer = "scorer.py"', f'scorer = "{EVALUATORS / "swe-bench" / "scorer.py"}"')
+    text = text.replace('# instances = "swe-bench-verified.jsonl"', 'instances = "data/instances.jsonl"')
+    text = text.replace('# repos = "repos"', 'repos = "data/repos"').replace("# count = 60", "count = 2")
+    (mine / "suite.toml").write_text(text)
+    suite = load_suite(str(mine))
+    assert len(suite.tasks) == 3 and len(suite.stages[0].params["tasks"]) == 2
+
+
 def test_selection_by_ids_and_count_and_the_dgm_preset(dataset, monkeypatch):
     monkeypatch.setenv("DGM_SWEBENCH_IDS", "acme__strs-2,acme__calc-1")
     suite = load_suite("swe-bench")
