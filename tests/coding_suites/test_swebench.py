@@ -164,3 +164,14 @@ def test_dgm_suite_eval_in_docker(dataset, docker_sandbox, tmp_path):
     assert "FAIL_TO_PASS not passing: tests/test_core.py::test_shout" in results["acme__strs-2"]["log"]
     assert "PASS_TO_PASS broken: tests/test_mathx.py::test_square" in results["acme__mathx-3"]["log"]
     assert "FAIL_TO_PASS not passing" not in results["acme__mathx-3"]["log"]
+
+
+def test_only_the_python_test_files_the_test_patch_leaves_are_run(dataset):
+    from dgm_codingkit.patches import file_diff
+    from dgm_codingkit.swebench import SweBenchInstance
+
+    tp = (file_diff("tests/test_a.py", None, "x\n") + file_diff("tests/test_old.py", "y\n", None)
+          + file_diff("tests/data.txt", None, "z\n"))
+    inst = SweBenchInstance("o__r-1", "o/r", "abc1234", "p", "", tp, ["t"], [])
+    assert inst.test_files == ["tests/test_a.py"]
+    assert inst.grading_spec["test_args"] == ["tests/test_a.py"]

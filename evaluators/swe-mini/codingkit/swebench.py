@@ -22,7 +22,7 @@ from pathlib import Path
 from dgm.errors import ConfigError
 
 from .mirror import Mirror
-from .patches import changed_paths
+from .patches import split_diff
 from .repospecs import RepoSpec
 
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch",
@@ -58,7 +58,8 @@ class SweBenchInstance:
     @property
     def test_files(self) -> list[str]:
         """The test files the hidden tests touch; as SWE-bench, only they are run."""
-        return [p for p in changed_paths(self.test_patch) if p.endswith(".py")]
+        files = [b.new for b in split_diff(self.test_patch)[1] if b.new]  # deleted files are not run
+        return [p for p in dict.fromkeys(files) if p.endswith(".py")]
 
     @property
     def image(self) -> str | None:
