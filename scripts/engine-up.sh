@@ -55,4 +55,13 @@ print(ensure_image(echo=lambda line: print(line, file=sys.stderr)))')"; then
   give_up "building the sandbox image failed"
 fi
 echo "engine-up: sandbox image $tag" >&2
+# Image variants named in DGM_SANDBOX_VARIANTS (e.g. "polyglot"; CI sets it): built FROM that tag.
+for variant in ${DGM_SANDBOX_VARIANTS:-}; do
+  if ! vtag="$(cd "$here" && "$py" -c 'import sys
+from dgm.sandbox.variants import ensure_variant
+print(ensure_variant(sys.argv[1], echo=lambda line: print(line, file=sys.stderr)))' "$variant")"; then
+    give_up "building the sandbox image variant $variant failed"
+  fi
+  echo "engine-up: sandbox image variant $vtag" >&2
+done
 exit 0

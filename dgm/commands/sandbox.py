@@ -21,11 +21,18 @@ def _echo(line: str) -> None:
 
 @app.command()
 @cli_errors
-def build(force: bool = typer.Option(False, "--force", help="Rebuild even if the tag exists")) -> None:
+def build(force: bool = typer.Option(False, "--force", help="Rebuild even if the tag exists"),
+          with_: List[str] = typer.Option([], "--with", help="Also build this image variant "
+                                          "(sandbox/variants/NAME.Dockerfile, e.g. polyglot)")) -> None:
     """Build the dgm-sandbox image offline (idempotent; tagged by content hash)."""
     from ..sandbox.image import ensure_image
 
     console.print(ensure_image(echo=_echo, force=force), highlight=False)
+    if with_:
+        from ..sandbox.variants import ensure_variant
+
+        for name in with_:
+            console.print(ensure_variant(name, echo=_echo, force=force), highlight=False)
 
 
 @app.command()

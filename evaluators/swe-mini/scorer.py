@@ -50,7 +50,8 @@ class SweMiniSuite(Suite):
     def evaluate(self, agent_dir: Path, stage: int, ctx: EvalContext) -> StageOutcome:
         ids = self.stage_task_ids(stage)
         root = Path(ctx.workdir) / f"{self.name}-stage{stage}"
-        coding = [_stage.CodingTask(t, self.tasks[t].problem_statement, self.tasks[t].build_testbed)
+        coding = [_stage.CodingTask(t, self.tasks[t].problem_statement, self.tasks[t].build_testbed,
+                                    getattr(self.tasks[t], "image", None))  # swe-bench: per repository
                   for t in ids]
         runs = _stage.run_agents(coding, Path(agent_dir), self.spec, ctx, root)
         graded = {}
@@ -67,7 +68,7 @@ class SweMiniSuite(Suite):
         """Grade patches (task id -> diff) with no agent involved; one TaskResult per task."""
         unknown = sorted(set(patches) - set(self.tasks))
         if unknown:
-            raise KeyError(f"unknown swe-mini tasks: {', '.join(unknown)}")
+            raise KeyError(f"unknown {self.name} tasks: {', '.join(unknown)}")
         with tempfile.TemporaryDirectory(prefix="swe-mini-grade-") as tmp:
             graded = grade_patches(self.tasks, patches, sandbox, Path(workdir or tmp),
                                    image or self.spec.image, self.grading)

@@ -99,6 +99,11 @@ def make_repo(files: Mapping[str, bytes] | Path, dest: Path) -> str:
     if any(dest.iterdir()):
         raise GitError(f"{dest} is not empty")
     write_files(dest, files)
+    return commit_tree(dest)
+
+
+def commit_tree(dest: Path) -> str:
+    """Make the files in ``dest`` one commit with the fixed identity; return its hash."""
     git(["init", "-q", "--template=", "-b", "main", "."], dest)
     (dest / ".git" / "info").mkdir(exist_ok=True)
     (dest / ".git" / "info" / "exclude").write_text(EXCLUDES)

@@ -79,6 +79,7 @@ class CodingTask:
     task_id: str
     problem: str
     build_testbed: Callable[[Path], object]
+    image: str | None = None   # the task's own environment image (swe-bench's spec table), if any
 
 
 @dataclass
@@ -113,7 +114,7 @@ def run_agents(tasks: list[CodingTask], agent_dir: Path, spec: SuiteSpec, ctx: E
         task.build_testbed(testbed)
         return run_agent(task_id=task.task_id, solve=solve, agent_dir=Path(agent_dir).resolve(),
                          testbed=testbed, problem_text=task.problem, taskdir=taskdir,
-                         sandbox=ctx.sandbox, image=image, limits=limits, env=ctx.env,
+                         sandbox=ctx.sandbox, image=task.image or image, limits=limits, env=ctx.env,
                          network=ctx.network, max_patch_bytes=agent_cfg.max_patch_bytes, log=ctx.log,
                          extra_mounts=ctx.mounts)
 

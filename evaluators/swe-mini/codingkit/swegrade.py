@@ -95,10 +95,14 @@ def grade_one(task: SweTask, patch: str, sandbox, jobdir: Path, image: str,
     _write(jobdir / "model.patch", kept)
     _write(jobdir / "test.patch", task.test_patch)
     _write(jobdir / "tests.json", json.dumps({"fail_to_pass": list(task.fail_to_pass)}))
+    spec = getattr(task, "grading_spec", None)
+    if spec:  # swe-bench: the repository's spec-table entry
+        _write(jobdir / "spec.json", json.dumps(task.grading_spec))
     timeout = cfg.seconds_per_task
-    runs = 2 + len(task.fail_to_pass)  # each F2P test alone, then the full run
+    # each F2P test alone, then the full run; install commands (swe-bench) one timeout each
+    runs = 2 + len(task.fail_to_pass) + len((spec or {}).get("install", []))
     rr = sandbox.run(
-        image, ["python3", "/harness/grade.py", "--job", "/job", "--timeout", f"{timeout:g}"],
+        getattr(task, "image", None) or image, ["python3", "/harness/grade.py", "--job", "/job", "--timeout", f"{timeout:g}"],
         mounts=[Mount(HARNESS_DIR, "/harness"), Mount(jobdir, "/job", writable=True)],
         env={}, limits=Limits(seconds=timeout * runs + 60, memory_mb=cfg.memory_mb, pids=256,
                               file_size_mb=256, scratch_mb=512),
@@ -118,6 +122,9 @@ def grade_one(task: SweTask, patch: str, sandbox, jobdir: Path, image: str,
     if not res.get("test_patch_applied"):
         return Graded(False, "; ".join(notes + ["hidden tests do not apply on top of the patch"]),
                       str(res.get("test_patch_log", ""))[-3000:], rr.seconds)
+    if res.get("installed") is False:
+        return Graded(False, "; ".join(notes + ["the repository's install commands failed"]),
+                      str(res.get("install_log", ""))[-3000:], rr.seconds)
     out = read_beneath(jobdir, "test_output.txt", LOG_LIMIT)  # for people to read, never graded
     log = out[0] if out else ""
     status = {str(k): str(v) for k, v in (res.get("status") or {}).items()}

@@ -4,7 +4,9 @@
 
 DIR holds ``testbed/`` (a fresh checkout at the base commit), ``model.patch``
 (the answer, test-file blocks already stripped by the host), ``test.patch``
-(the hidden tests) and ``tests.json`` (``{"fail_to_pass": [...]}``). As
+(the hidden tests), ``tests.json`` (``{"fail_to_pass": [...]}``) and optionally
+``spec.json`` (the swe-bench suite's per-repository spec: install commands,
+pythonpath, extra pytest arguments such as the test files to run, env). As
 SWE-bench's harness:
 
 1. apply model.patch (``git apply``, then ``patch --fuzz=5`` as fallback);
@@ -244,15 +246,22 @@ def statuses(events: list[dict]) -> tuple[dict[str, str], list[str]]:
     return status, problems
 
 
-def run_pytest(testbed: Path, timeout: float, select: list[str] = ()) -> dict:
-    """One pytest run with the report plugin; every process it left is dead when this returns."""
+def run_pytest(testbed: Path, timeout: float, select: list[str] = (), spec: dict | None = None) -> dict:
+    """One pytest run with the report plugin; every process it left is dead when this returns.
+
+    ``select`` names the tests to run; without it the spec's ``test_args`` (swe-bench) apply.
+    """
+    spec = spec or {}
+    paths = " ".join(str(testbed / p) for p in spec.get("pythonpath", ["."]))
     rfd, wfd = os.pipe()
     cmd = [sys.executable, "-I", "-c", BOOT, HARNESS, str(wfd), "-rA", "-p", "no:cacheprovider",
-           "-c", os.devnull, "--rootdir", str(testbed), "-o", f"pythonpath={testbed}", *select]
+           "-c", os.devnull, "--rootdir", str(testbed), "-o", f"pythonpath={paths}",
+           *(select or spec.get("test_args", []))]
     out: list[bytes] = []
     rep: list[bytes] = []
     try:
-        proc = subprocess.Popen(cmd, cwd=testbed, env=_env(), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, cwd=testbed, env={**spec.get("env", {}), **_env()},
+                                stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(wfd,))
     finally:
         os.close(wfd)
@@ -305,6 +314,22 @@ def read_result(stdout: str) -> dict | None:
     return None
 
 
+def install(testbed: Path, spec: dict, timeout: float) -> tuple[bool, str]:
+    """The repository's set-up commands (swe-bench's spec table), offline, in the testbed."""
+    log = ""
+    for command in spec.get("install", []):
+        try:
+            p = subprocess.run(["bash", "-c", command], cwd=testbed, env={**spec.get("env", {}), **_env()},
+                               capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False, log + f"$ {command}\n[timed out after {timeout:g} s]\n"
+        kill_leftovers()  # nothing an install step started may outlive it into the tests
+        log += f"$ {command}\n" + (p.stdout + p.stderr).decode("utf-8", "replace")[-4000:]
+        if p.returncode != 0:
+            return False, log + f"[exit code {p.returncode}]\n"
+    return True, log
+
+
 def grade_job(d: Path, timeout: float) -> dict:
     testbed = d / "testbed"
     start = time.monotonic()
@@ -320,15 +345,19 @@ def grade_job(d: Path, timeout: float) -> dict:
             res["restored"] = restore_tests(testbed)
             ok, log = apply_patch(testbed, d / "test.patch")
             res["test_patch_applied"], res["test_patch_log"] = ok, log[-3000:]
+            spec = json.loads((d / "spec.json").read_text()) if (d / "spec.json").is_file() else {}
+            if ok and spec.get("install"):
+                ok, res["install_log"] = install(testbed, spec, timeout)
+                res["installed"] = ok
             if ok:
                 # Each FAIL_TO_PASS test alone first, then the full run (as SWE-bench's).
                 res["alone"] = {}
                 for tid in f2p:
-                    one = run_pytest(testbed, timeout, [tid])
+                    one = run_pytest(testbed, timeout, [tid], spec)
                     res["alone"][tid] = {"exit_code": one["exit_code"], "status": one["status"].get(tid),
                                          "complete": one["complete"], "tamper": one["tamper"],
                                          "problems": one["problems"]}
-                full = run_pytest(testbed, timeout)
+                full = run_pytest(testbed, timeout, spec=spec)
                 output = full.pop("log")
                 res.update({"exit_code": full["exit_code"], "timed_out": full["timed_out"],
                             "status": full["status"], "complete": full["complete"],
