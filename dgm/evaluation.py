@@ -95,6 +95,20 @@ class Runtime:
             return cls._suites[name]
 
     @classmethod
+    def release(cls, kind: str, sandbox: object) -> None:
+        """Close ``sandbox`` and forget it, when it is the one cached for ``kind``: a run
+        gives back the backend it chose, so the next run in the process chooses afresh."""
+        with cls._lock:
+            if cls._sandboxes.get(kind) is not sandbox:
+                return
+            del cls._sandboxes[kind]
+        try:
+            if sandbox is not None:
+                sandbox.close()  # type: ignore[attr-defined]
+        except Exception:  # closing is best effort: the run's results are already recorded
+            pass
+
+    @classmethod
     def close(cls) -> None:
         with cls._lock:
             for sb in cls._sandboxes.values():

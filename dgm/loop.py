@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,6 @@ from .population import Population
 from .proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .selection import Strategy
 
-
-# Set by the CLI's first Ctrl-C: start no new job, finish the ones in flight.
-STOP_REQUESTED = threading.Event()
 
 
 @dataclass
@@ -60,6 +57,9 @@ class LoopSettings:
     env: dict | None = None
     network: str | None = None
     gateway: Any = None  # dgm.gateway.Gateway when agents or proposers call a model
+    # Set to stop: start no new job, finish the ones in flight. One per run (dgm.Run owns it),
+    # so a stopped run never stops a later one in the same process.
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 class Loop:
@@ -133,7 +133,7 @@ class Loop:
                 self._continue_eval(job)
         try:
             while True:
-                if STOP_REQUESTED.is_set():
+                if self.s.stop.is_set():
                     self.stopping = True
                 self._check_budget()
                 self._fill()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-import os
 import sqlite3
 import sys
-import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -15,6 +13,7 @@ from rich.console import Console
 
 from ..archive import Archive
 from ..errors import DgmError, NotAnArchive
+from ..resources import archive_root, new_archive_path  # noqa: F401 (used by commands)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,10 +21,6 @@ STATE = {"debug": False}
 F = TypeVar("F", bound=Callable)
 
 ArchiveOpt = typer.Option(None, "--archive", "-a", help="Archive directory (default: newest under archive/)")
-
-
-def archive_root() -> Path:
-    return Path(os.environ.get("DGM_ARCHIVE_ROOT", "archive"))
 
 
 def default_archive() -> Path:
@@ -36,10 +31,6 @@ def default_archive() -> Path:
         raise NotAnArchive(f"no archive found under {root}/; run `dgm init` or `dgm run`, "
                            "or pass --archive DIR")
     return max(cands, key=lambda d: (d / "dgm.db").stat().st_mtime)
-
-
-def new_archive_path() -> Path:
-    return archive_root() / time.strftime("%Y%m%d-%H%M%S")
 
 
 def open_archive(path: Path | None, readonly: bool = True) -> Archive:
