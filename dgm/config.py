@@ -37,6 +37,79 @@ class ModelConfig(BaseModel):
     budget_tokens: Optional[int] = None
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     timeout_s: float = 120.0
+    # The gateway's tuning (docs/llm.md). None leaves GatewayConfig's default, which also
+    # validates the range; gateway_config.GatewayConfig.from_run_model maps these by name.
+    max_retries: Optional[int] = None
+    backoff_seconds: Optional[float] = None
+    max_backoff_seconds: Optional[float] = None
+    max_request_mb: Optional[float] = None
+    headers: dict[str, str] = Field(default_factory=dict)  # extra upstream headers
+    tcp_host: Optional[str] = None  # also listen on TCP (e.g. a docker network's gateway IP)
+    tcp_port: Optional[int] = None
+    transcript_dir: Optional[str] = None  # also append JSONL transcripts here
+    socket_dir: Optional[str] = None
+
+
+# ModelConfig keys passed to GatewayConfig under the same name when set.
+GATEWAY_KEYS = ("max_retries", "backoff_seconds", "max_backoff_seconds", "max_request_mb",
+                "headers", "tcp_host", "tcp_port", "transcript_dir", "socket_dir")
+
+MUTATION_OPERATORS = ("number", "choice", "region", "transplant")
+
+
+class MutationSettings(BaseModel):
+    """``[run.proposers.mutation]``: how often each operator is tried (relative weights)."""
+
+    model_config = ConfigDict(extra="forbid")
+    weights: dict[Literal["number", "choice", "region", "transplant"], float] = Field(
+        default_factory=lambda: {"number": 0.55, "choice": 0.2, "region": 0.1, "transplant": 0.15})
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> "MutationSettings":
+        if any(w < 0 for w in self.weights.values()) or not sum(self.weights.values()) > 0:
+            raise ValueError("weights must be >= 0 and not all 0")
+        return self
+
+
+class LLMSettings(BaseModel):
+    """``[run.proposers.llm]``: prompt budgets and sampling of the llm proposer
+    (the fields of dgm.proposers.llm.LLMProposerConfig, same defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code_chars: int = Field(60_000, gt=0)
+    log_chars: int = Field(16_000, ge=0)
+    results_chars: int = Field(6_000, ge=0)
+    relatives: int = Field(3, ge=0)
+    relatives_chars: int = Field(10_000, ge=0)
+    max_answer_chars: int = Field(400_000, gt=0)
+    temperature: Optional[float] = Field(0.7, ge=0)  # None: the endpoint's default
+    max_tokens: Optional[int] = Field(8192, gt=0)
+
+
+class SelfSettings(BaseModel):
+    """``[run.proposers.self]``: the self-modification run's limits and prompt budgets
+    (dgm.proposers.selfmod.SelfProposerConfig; its image is the run's, its extra
+    environment is ``[run.agent_env]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seconds: float = Field(1800.0, gt=0)
+    memory_mb: int = Field(4096, gt=0)
+    cpus: float = Field(2.0, gt=0)
+    via: Literal["socket", "tcp"] = "socket"
+    code_chars: int = Field(50_000, gt=0)
+    log_chars: int = Field(30_000, ge=0)
+
+
+class ProposerSettings(BaseModel):
+    """``[run.proposers]``: one table per proposer; only the chosen one is used."""
+
+    # "self" is a Python keyword-ish name for a field: stored as self_, spelled "self" in
+    # dgm.toml and in every dump, so a dumped config loads back unchanged.
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+    mutation: MutationSettings = Field(default_factory=MutationSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    self_: SelfSettings = Field(default_factory=SelfSettings, alias="self")
 
 
 class RayConfig(BaseModel):
@@ -74,8 +147,9 @@ class RunConfig(BaseModel):
     ray_address: Optional[str] = None
     ray: RayConfig = Field(default_factory=RayConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
-    # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS); nothing else from the
-    # host's environment ever reaches a sandbox.
+    proposers: ProposerSettings = Field(default_factory=ProposerSettings)
+    # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS), in evaluations and in
+    # the self-modification run; nothing else from the host's environment reaches a sandbox.
     agent_env: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -90,10 +164,25 @@ class RunConfig(BaseModel):
         return self
 
 
+def _allowed_at(loc: tuple) -> list[str]:
+    """The keys allowed in the table holding ``loc``'s last key (nested tables included)."""
+    model: Any = RunConfig
+    for part in loc[:-1]:
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
 def _explain(exc: ValidationError, where: str) -> ConfigError:
-    if exc.errors()[0]["type"] == "extra_forbidden":  # name what is allowed instead
+    first = exc.errors()[0]
+    if first["type"] == "extra_forbidden":  # name what is allowed instead
         key = validation_error(exc, where).args[0].rsplit(":", 1)[0]
-        return ConfigError(f"{key}: unknown key; allowed keys: {', '.join(RunConfig.model_fields)}")
+        allowed = _allowed_at(tuple(first["loc"]))
+        return ConfigError(f"{key}: unknown key" + (f"; allowed keys: {', '.join(allowed)}"
+                                                    if allowed else ""))
     return validation_error(exc, where)
 
 
@@ -108,7 +197,13 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
             data = tomllib.loads(Path(path).read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        data = data.get("run", data)
+        if "run" in data:
+            others = sorted(k for k in data if k != "run")
+            if others:  # e.g. a [gateway] table: it would be ignored, so say so
+                raise ConfigError(f"{path}: unknown table [{others[0]}]: every setting lives "
+                                  "under [run] (model and gateway settings under [run.model], "
+                                  "proposer settings under [run.proposers.<name>])")
+            data = data["run"]
         where = f"{path} (or its flag)"
     for key, value in (overrides or {}).items():
         if value is not None:

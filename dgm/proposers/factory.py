@@ -23,13 +23,17 @@ def check_proposer(name: str, config) -> None:
 def make_proposer(name: str, config=None, access=None, image: str | None = None) -> Proposer:
     """The proposer; model proposers need the running gateway's ``access``."""
     check_proposer(name, config)
+    settings = getattr(config, "proposers", None)  # [run.proposers.<name>] of dgm.toml
     if name == "mutation":
         from .mutation import MutationProposer
-        return MutationProposer()
+        return MutationProposer(dict(settings.mutation.weights) if settings else None)
     if access is None:
         raise ConfigError(f"proposer {name!r} needs the model gateway to be running")
     if name == "llm":
-        from .llm import LLMProposer
-        return LLMProposer(access)
+        from .llm import LLMProposer, LLMProposerConfig
+        return LLMProposer(access, LLMProposerConfig(**settings.llm.model_dump()) if settings else None)
     from .selfmod import SelfProposer, SelfProposerConfig
-    return SelfProposer(access, SelfProposerConfig(image=image or "dgm-sandbox"))
+    # [run.agent_env] reaches the self-modification run as it reaches evaluations.
+    return SelfProposer(access, SelfProposerConfig(
+        image=image or "dgm-sandbox", extra_env=dict(getattr(config, "agent_env", None) or {}),
+        **(settings.self_.model_dump() if settings else {})))
