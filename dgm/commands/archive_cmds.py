@@ -13,6 +13,7 @@ from rich.tree import Tree
 
 from ..agents import load_manifest
 from ..archive import Archive
+from ..archive_api import spend
 from ..lineage import Lineage
 from .common import ArchiveOpt, cli_errors, console, fail, new_archive_path, open_archive
 
@@ -57,12 +58,10 @@ def status(archive: Optional[Path] = ArchiveOpt) -> None:
             b = best[0]
             console.print(f"  best: {b.id} score {fmt_score(b.score)}  {escape(b.summary or '')}",
                           highlight=False)
-        cost, toks = a.query("SELECT COALESCE(SUM(cost),0), COALESCE(SUM(prompt_tokens+completion_tokens),0) "
-                             "FROM proposals")[0]
-        ucost, utoks = a.query("SELECT COALESCE(SUM(cost),0), COALESCE(SUM(prompt_tokens+completion_tokens),0) "
-                               "FROM usage")[0]
+        spent = spend(a)  # the gateway's ledger, each call once
         rejected = a.query("SELECT COUNT(*) FROM proposals WHERE status='rejected'")[0][0]
-        console.print(f"  proposals rejected: {rejected}; model tokens {toks + utoks}, cost ${cost + ucost:.4f}")
+        console.print(f"  proposals rejected: {rejected}; model tokens {spent.tokens}, "
+                      f"cost ${spent.cost:.4f} over {spent.calls} calls")
 
 
 def tree(archive: Optional[Path] = ArchiveOpt,
