@@ -126,7 +126,7 @@ def show(agent: str = typer.Argument(..., help="Agent id (or its number)"),
             for e in evals:
                 groups.setdefault((e["suite"], e["stage"]), []).append(e)
             for (suite, stage), rows in groups.items():
-                et.add_row(suite, str(stage), str(len(rows)),
+                et.add_row(suite, str(stage + 1), str(len(rows)),  # stages count from 1
                            f"{sum(r['score'] for r in rows) / len(rows):.3f}",
                            str(sum(r["resolved"] for r in rows)))
             console.print(et)

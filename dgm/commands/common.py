@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -42,6 +43,16 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def quiet_closed_pipe() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what is still buffered
+    does not print "Exception ignored ... BrokenPipeError" on exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def cli_errors(fn: F) -> F:
     """Turn user-facing errors into one clear line and a non-zero exit."""
 
@@ -55,6 +66,9 @@ def cli_errors(fn: F) -> F:
             if STATE["debug"]:
                 raise
             fail(str(exc))
+        except BrokenPipeError:  # `dgm diff | head`: the reader left; stop quietly
+            quiet_closed_pipe()
+            raise typer.Exit(0) from None
         except sqlite3.DatabaseError as exc:
             if STATE["debug"]:
                 raise
@@ -66,8 +80,5 @@ def cli_errors(fn: F) -> F:
         except KeyboardInterrupt:
             err_console.print("interrupted")
             raise typer.Exit(130)
-        except BrokenPipeError:
-            sys.stderr.close()
-            raise typer.Exit(0)
 
     return wrapper  # type: ignore[return-value]

@@ -27,10 +27,10 @@ def _stage_index(suite, stage: Optional[str], default: int) -> int:
     names = [s.name for s in suite.stages]
     if stage in names:
         return names.index(stage)
-    if stage.isdigit() and 0 <= int(stage) < len(names):
-        return int(stage)
+    if stage.isdigit() and 1 <= int(stage) <= len(names):  # stages are numbered from 1
+        return int(stage) - 1
     raise ConfigError(f"suite {suite.name} has no stage {stage!r}; its stages: "
-                      + ", ".join(f"{i} ({n})" for i, n in enumerate(names)))
+                      + ", ".join(f"{i} ({n})" for i, n in enumerate(names, 1)))
 
 
 @app.command("list")
@@ -63,7 +63,7 @@ def show(name: str = typer.Argument(..., help="Suite name or path")) -> None:
                   highlight=False)
     console.print(f"limits: {spec.limits.model_dump()}", highlight=False, markup=False)
     for i, s in enumerate(spec.stages):
-        console.print(f"stage {i} {s.name}: threshold {s.threshold:g} on the previous stage",
+        console.print(f"stage {i + 1} {s.name}: threshold {s.threshold:g} on the previous stage",
                       highlight=False)
         console.print("  " + json.dumps(s.params, sort_keys=True), highlight=False, markup=False)
 
@@ -72,7 +72,7 @@ def show(name: str = typer.Argument(..., help="Suite name or path")) -> None:
 @cli_errors
 def baselines(name: str = typer.Argument(..., help="Suite name or path"),
               stage: Optional[str] = typer.Option(None, "--stage", "-s",
-                                                  help="Stage name or index (default: the last)")) -> None:
+                                                  help="Stage name or number, from 1 (default: the last)")) -> None:
     """Print the suite's reference baselines per task group (computed once, then cached)."""
     from ..suites import load_suite
 
@@ -121,7 +121,7 @@ def evaluate(name: str = typer.Argument(..., help="Suite name or path"),
             out = suite.evaluate(agent.resolve(), i, ctx)
             secs = time.monotonic() - start
             solved = sum(r.resolved for r in out.results)
-            console.print(f"[bold]stage {i} {spec.name}[/]: score {out.score:.4f}, resolved "
+            console.print(f"[bold]stage {i + 1} {spec.name}[/]: score {out.score:.4f}, resolved "
                           f"{solved}/{len(out.results)}, {secs:.1f} s", highlight=False)
             for art in ("summary.md", "diagnostics.md", "failure.txt"):
                 if art in out.artifacts:
