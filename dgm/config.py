@@ -24,6 +24,20 @@ DOMAIN_DEFAULTS = {
 }
 
 
+def find_agent(path: Path) -> Path:
+    """An agent directory as given when it exists; else, for a relative path, the agent of
+    that name shipped with dgm (``agents/toy`` or just ``toy``), so that the defaults and the
+    shipped agents work from any directory and from an installed wheel."""
+    path = Path(path)
+    if path.exists() or path.is_absolute():
+        return path
+    from .resources import shipped
+    for cand in (shipped(*path.parts), shipped("agents", *path.parts)):
+        if (cand / "agent.toml").is_file():
+            return cand
+    return path
+
+
 class ModelConfig(BaseModel):
     """The foundation-model endpoint (any OpenAI-compatible server)."""
 
@@ -157,6 +171,7 @@ class RunConfig(BaseModel):
         d = DOMAIN_DEFAULTS[self.domain]
         if self.seed_agent is None:
             self.seed_agent = Path(d["seed_agent"])
+        self.seed_agent = find_agent(self.seed_agent)
         if self.suites is None:
             self.suites = list(d["suites"])
         if self.proposer is None:

@@ -36,11 +36,10 @@ def _stage_index(suite, stage: Optional[str], default: int) -> int:
 @app.command("list")
 @cli_errors
 def list_suites() -> None:
-    """The suites under evaluators/: name, domain, stages with their thresholds."""
-    from ..suites import EVALUATORS, load_spec
+    """The suites shipped with dgm and those installed packages declare (``dgm.suites``)."""
+    from ..suites import known_suites, load_spec
 
-    dirs = sorted(d for d in EVALUATORS.iterdir() if (d / "suite.toml").is_file()) \
-        if EVALUATORS.is_dir() else []
+    dirs = list(known_suites().values())
     if not dirs:
         console.print("no suites found under evaluators/", highlight=False)
     for d in dirs:
@@ -50,6 +49,24 @@ def list_suites() -> None:
         console.print(f"[bold]{spec.name}[/]  {spec.domain}  stages: {stages}", highlight=False)
         if spec.description:
             console.print(f"  {spec.description}", highlight=False, markup=False)
+
+
+@app.command()
+@cli_errors
+def check(name: str = typer.Argument(..., help="Suite directory (with a suite.toml), or a name")) -> None:
+    """Validate a suite without running an agent: suite.toml, the scorer, make_suite.
+    Exit 0 when it is fit to run, 1 with each problem on its own line otherwise."""
+    from ..suites import check_suite
+
+    suite, problems = check_suite(name)
+    for line in problems:
+        err_console.print(f"[bold red]problem:[/] {line}", highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    stages = ", ".join(st.name for st in suite.stages)
+    console.print(f"ok: suite {suite.name} ({suite.spec.domain}) at {suite.spec.path}: "
+                  f"{len(suite.stages)} stages ({stages}); try it on an agent with "
+                  f"`dgm suite eval {suite.spec.path} AGENT_DIR --unsafe`", highlight=False)
 
 
 @app.command()

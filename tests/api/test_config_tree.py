@@ -19,7 +19,7 @@ from dgm.proposers.factory import make_proposer
 # A non-default value for every leaf key of the tree; the test below fails when a key is
 # added to RunConfig without being added here.
 VALUES: dict[str, Any] = {
-    "domain": "coding", "seed_agent": "agents/coding", "suites": ["swe-mini", "x/y"],
+    "domain": "coding", "seed_agent": "/srv/agents/mine", "suites": ["swe-mini", "x/y"],
     "proposer": "llm", "selection": "hgm", "admission": "keep_better", "admission_margin": 0.25,
     "children": 3, "wall_seconds": 99.5, "workers": 5, "schedule": "generational",
     "generation_size": 4, "seed": 42, "sandbox": "bwrap", "device": "cuda", "max_stages": 2,
