@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     "Run": "dgm.api",
-    "replay": "dgm.api",
+    "replay": "dgm.replay",  # the module, callable as dgm.api.replay (see dgm/replay.py)
     "RunSummary": "dgm.runner",
     "RunConfig": "dgm.config",
     "ModelConfig": "dgm.config",
@@ -40,14 +40,19 @@ _EXPORTS = {
     "UnsafeTree": "dgm.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "Agent", "ArchiveLocked", "ArchiveView", "ConfigError", "DgmError", "ModelConfig", "NotAnArchive",
+    "RayConfig", "Run", "RunConfig", "RunSummary", "Spend", "UnknownAgent", "UnsafeTree", "__version__",
+    "load_config", "load_suite", "open_archive", "replay",
+]
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'dgm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    mod = importlib.import_module(module)
+    value = mod if name == "replay" else getattr(mod, name)
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -111,18 +111,18 @@ def replay(archive: Path | str, agent: str | int, *, suite: str | None = None,
            tolerance: float | None = None, device: str = "cpu",
            echo: Callable[[str], None] = lambda line: None) -> list[Any]:
     """Re-run an archived agent's recorded evaluation; one :class:`dgm.replay.TaskComparison`
-    per task (``.matches`` says whether the score is the recorded one). ``stage`` is 1-based,
-    as everywhere a user names a stage."""
-    from . import replay as replay_mod
+    per task (``.matches`` says whether the score is the recorded one). ``stage`` is a 0-based
+    index, as stages are everywhere in Python (the command line numbers them from 1)."""
     from .archive import Archive
     from .evaluation import Runtime
+    from .replay import replay as replay_stages
 
     before = set(Runtime._sandboxes)
     with Archive.open(Path(archive), readonly=True) as a:
         try:
-            return replay_mod.replay(a, a.resolve_id(str(agent)), suite=suite, stage=stage,
-                                     all_stages=all_stages, sandbox=sandbox, tolerance=tolerance,
-                                     device=device, echo=echo)
+            return replay_stages(a, a.resolve_id(str(agent)), suite=suite,
+                                 stage=None if stage is None else stage + 1, all_stages=all_stages,
+                                 sandbox=sandbox, tolerance=tolerance, device=device, echo=echo)
         finally:
             for kind in set(Runtime._sandboxes) - before:  # the backend this replay chose
                 Runtime.release(kind, Runtime._sandboxes.get(kind))

@@ -18,7 +18,7 @@ from .errors import ConfigError, validation_error
 
 PROPOSERS = ("mutation", "llm", "self")
 STRATEGIES = ("dgm", "score", "greedy", "random", "hgm", "weighted")
-DOMAIN_DEFAULTS = {
+DOMAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "metalearning": {"seed_agent": "agents/metalearner", "suites": ["icl"]},
     "coding": {"seed_agent": "agents/coding", "suites": ["swe-mini"], "proposer": "self"},
 }
@@ -68,15 +68,16 @@ class ModelConfig(BaseModel):
 GATEWAY_KEYS = ("max_retries", "backoff_seconds", "max_backoff_seconds", "max_request_mb",
                 "headers", "tcp_host", "tcp_port", "transcript_dir", "socket_dir")
 
-MUTATION_OPERATORS = ("number", "choice", "region", "transplant")
+MutationOperator = Literal["number", "choice", "region", "transplant"]
+_MUTATION_WEIGHTS: dict[MutationOperator, float] = {"number": 0.55, "choice": 0.2, "region": 0.1,
+                                                    "transplant": 0.15}  # = mutation.WEIGHTS
 
 
 class MutationSettings(BaseModel):
     """``[run.proposers.mutation]``: how often each operator is tried (relative weights)."""
 
     model_config = ConfigDict(extra="forbid")
-    weights: dict[Literal["number", "choice", "region", "transplant"], float] = Field(
-        default_factory=lambda: {"number": 0.55, "choice": 0.2, "region": 0.1, "transplant": 0.15})
+    weights: dict[MutationOperator, float] = Field(default_factory=lambda: dict(_MUTATION_WEIGHTS))
 
     @model_validator(mode="after")
     def _some_weight(self) -> "MutationSettings":

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .gitstore import GitStore
 from .sandbox.base import Mount
@@ -76,7 +77,7 @@ class Runtime:
     """Per-process caches: the sandbox backend and loaded suites."""
 
     _lock = threading.Lock()
-    _sandboxes: dict[str, object] = {}
+    _sandboxes: dict[str, Any] = {}  # kind -> a dgm.sandbox backend
     _suites: dict[str, Suite] = {}
 
     @classmethod
@@ -95,7 +96,7 @@ class Runtime:
             return cls._suites[name]
 
     @classmethod
-    def release(cls, kind: str, sandbox: object) -> None:
+    def release(cls, kind: str, sandbox: Any) -> None:
         """Close ``sandbox`` and forget it, when it is the one cached for ``kind``: a run
         gives back the backend it chose, so the next run in the process chooses afresh."""
         with cls._lock:
@@ -104,7 +105,7 @@ class Runtime:
             del cls._sandboxes[kind]
         try:
             if sandbox is not None:
-                sandbox.close()  # type: ignore[attr-defined]
+                sandbox.close()
         except Exception:  # closing is best effort: the run's results are already recorded
             pass
 

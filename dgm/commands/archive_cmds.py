@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
 
 
 def init(archive: Optional[Path] = ArchiveOpt,
-         seed: Optional[Path] = typer.Option(None, "--seed", help="Seed agent directory, e.g. agents/metalearner")) -> None:
+         seed: Optional[Path] = typer.Option(None, "--seed",
+                                             help="Seed agent directory, e.g. agents/metalearner")) -> None:
     """Create a new archive (optionally with a seed agent)."""
     if seed is not None:
         load_manifest(seed)  # a seed without agent.toml is refused before anything is written

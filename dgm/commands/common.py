@@ -79,6 +79,6 @@ def cli_errors(fn: F) -> F:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         except KeyboardInterrupt:
             err_console.print("interrupted")
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]

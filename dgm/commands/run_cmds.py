@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
 
 def run(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Run config (default: ./dgm.toml if present)"),
-    archive: Optional[Path] = typer.Option(None, "--archive", "-a", help="Archive to create, or to resume when it exists"),
+    archive: Optional[Path] = typer.Option(None, "--archive", "-a",
+                                           help="Archive to create, or to resume when it exists"),
     resume: bool = typer.Option(False, "--resume", help="Resume the newest archive under archive/"),
     domain: Optional[str] = typer.Option(None, help="metalearning | coding"),
     seed_agent: Optional[Path] = typer.Option(None, "--seed-agent", help="Seed agent directory"),

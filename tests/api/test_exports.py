@@ -23,6 +23,16 @@ def test_all_is_the_public_surface_and_every_name_resolves():
     assert issubclass(dgm.ConfigError, dgm.DgmError) and issubclass(dgm.UnsafeTree, ValueError)
 
 
+def test_dgm_replay_stays_callable_whatever_is_imported_first():
+    """``dgm.replay`` is also a submodule: importing it must not shadow the function."""
+    code = ("import dgm.replay, dgm; from dgm.commands import replay_cmds; "
+            "print(callable(dgm.replay), hasattr(dgm.replay, 'TaskComparison'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout.strip()
+    assert out == "True True"
+    assert callable(dgm.replay)
+
+
 def test_every_public_name_is_documented_in_api_md():
     doc = (ROOT / "docs" / "api.md").read_text()
     missing = [n for n in PUBLIC - {"__version__"} if not re.search(rf"\b{n}\b", doc)]

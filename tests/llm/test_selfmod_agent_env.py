@@ -8,7 +8,8 @@ import json
 from dgm.config import load_config
 from dgm.proposers.factory import make_proposer
 from tests.fakes.fake_openai import tool_call
-from tests.llm.test_selfmod import PLAN, ctx_for, dispatch, world  # noqa: F401 (fixture)
+from tests.llm.test_selfmod import PLAN, ctx_for, dispatch
+from tests.llm.test_selfmod import world as _world  # noqa: F401  (pytest registers it as `world`)
 
 
 def test_agent_env_from_dgm_toml_reaches_the_self_modification_run(fake_openai, gateway, world,
