@@ -1,7 +1,7 @@
 """Search efficiency at equal budget: dgm vs greedy vs random parent selection.
 
-Each (strategy, seed) pair is a real offline `dgm run` (mutation proposer, the
-given suite, first stage only by default) in its own archive. Prints the best
+Each (strategy, seed) pair is a real offline run through `dgm.Run` (mutation proposer, the
+given suite, first stage only by default) in its own archive, all in one process. Prints the best
 fitness reached and the best-so-far after every child, and saves a PNG of the
 mean best-so-far curves. Scores are step-budgeted, so they do not depend on
 machine load; only the wall time does.
@@ -14,39 +14,34 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DGM = str(Path(sys.executable).parent / "dgm")
+sys.path.insert(0, str(ROOT))
 
 
 def run_one(out: Path, strategy: str, seed: int, args: argparse.Namespace) -> dict:
+    """One run through the public API (dgm.Run): runs follow each other in this process."""
+    import dgm
+
     arch = out / f"{strategy}-s{seed}"
     if not (arch / "dgm.db").exists():
-        cmd = [DGM, "run", "--archive", str(arch), "--selection", strategy, "--seed", str(seed),
-               "--children", str(args.children), "--workers", str(args.workers), "--quiet",
-               "--max-stages", str(args.max_stages), "--suite", args.suite]
-        if args.seed_agent:
-            cmd += ["--seed-agent", args.seed_agent]
-        if args.sandbox:
-            cmd += ["--sandbox", args.sandbox]
-        t0 = time.monotonic()
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise SystemExit(f"{strategy} seed {seed} failed:\n{r.stderr[-2000:]}")
-        (arch / "bench_seconds.txt").write_text(f"{time.monotonic() - t0:.1f}")
-    sys.path.insert(0, str(ROOT))
-    from dgm.archive import Archive
-    with Archive.open(arch, readonly=True) as a:
-        rows = a.query("SELECT parent IS NULL, score FROM agents ORDER BY seq")
-    seed_score = next(s for is_seed, s in rows if is_seed) or 0.0
+        cfg = dgm.RunConfig(selection=strategy, seed=seed, children=args.children,
+                            workers=args.workers, max_stages=args.max_stages, suites=[args.suite],
+                            **({"seed_agent": args.seed_agent} if args.seed_agent else {}),
+                            **({"sandbox": args.sandbox} if args.sandbox else {}))
+        summary = dgm.Run(cfg, archive=arch, unsafe=args.sandbox == "unsafe").start()
+        if summary.status != "finished":
+            raise SystemExit(f"{strategy} seed {seed}: run {summary.status}")
+        (arch / "bench_seconds.txt").write_text(f"{summary.seconds:.1f}")
+    with dgm.open_archive(arch) as a:
+        agents = a.agents()
+    seed_score = next(ag.score for ag in agents if ag.parent is None) or 0.0
     curve, best = [], seed_score
-    for is_seed, score in rows:
-        if not is_seed:
-            best = max(best, score or 0.0)
+    for ag in agents:
+        if ag.parent is not None:
+            best = max(best, ag.score or 0.0)
             curve.append(best)
     return {"strategy": strategy, "seed": seed, "seed_score": seed_score, "best": best,
             "curve": curve, "seconds": float((arch / "bench_seconds.txt").read_text())}
