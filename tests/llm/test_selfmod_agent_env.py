@@ -5,11 +5,26 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from dgm.archive import Archive
 from dgm.config import load_config
 from dgm.proposers.factory import make_proposer
 from tests.fakes.fake_openai import tool_call
-from tests.llm.test_selfmod import PLAN, ctx_for, dispatch
-from tests.llm.test_selfmod import world as _world  # noqa: F401  (pytest registers it as `world`)
+from tests.llm.test_selfmod import PLAN, REPO, TASK_LOG, Result, ctx_for, dispatch
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A seed coding agent with one failed task (as tests/llm/test_selfmod.py's)."""
+    archive = Archive.create(tmp_path / "archive")
+    seed = archive.add_seed(REPO / "agents" / "coding", summary="seed coding agent")
+    archive.record_evaluation(seed, "swe-mini", 0, [Result("t-ok", 1.0, True, "resolved"),
+                                                    Result("t-bad", 0.0, False, TASK_LOG)])
+    parent = tmp_path / "parent"
+    archive.materialize(seed, parent)
+    yield archive, seed, parent, tmp_path
+    archive.close()
 
 
 def test_agent_env_from_dgm_toml_reaches_the_self_modification_run(fake_openai, gateway, world,
