@@ -222,7 +222,8 @@ def compare(a: Archive, agent: str, depth: int, chain: list[str], seed_dir: Path
            "ratio": w_chain / w_ours, "ours_cpu_ms": 1000 * c_ours,
            "chain_cpu_ms": 1000 * c_chain, "cpu_ratio": c_chain / c_ours, "identical": same,
            "floor_ms": 1000 * w_floor, "floor_cpu_ms": 1000 * c_floor}
-    print(f"  {where:5} depth {depth:>5} ({len(expected)} files): ours {row['ours_ms']:7.1f} ms (cpu {row['ours_cpu_ms']:6.1f})"
+    print(f"  {where:5} depth {depth:>5} ({len(expected)} files): "
+          f"ours {row['ours_ms']:7.1f} ms (cpu {row['ours_cpu_ms']:6.1f})"
           f"   chain {row['chain_ms']:8.1f} ms (cpu {row['chain_cpu_ms']:7.1f})"
           f"   writing alone {row['floor_ms']:6.1f} ms (cpu {row['floor_cpu_ms']:5.1f})"
           f"   x{row['ratio']:6.1f} (cpu x{row['cpu_ratio']:6.1f})   identical: {same}", flush=True)

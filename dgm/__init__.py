@@ -1,3 +1,71 @@
-"""dgm: open-ended, self-improving agent evolution over a git-backed archive."""
+"""dgm: open-ended, self-improving agent evolution over a git-backed archive.
+
+The public API (documented in docs/api.md; everything else is internal and may change)::
+
+    import dgm
+    run = dgm.Run(dgm.RunConfig(children=6), archive="archive/demo")
+    summary = run.start()                 # or .resume(); .stop() from another thread
+    with dgm.open_archive("archive/demo") as a:
+        print(a.best(), a.spend())
+
+Names are imported on first use, so ``import dgm`` stays fast (no pydantic, git or torch).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Run": "dgm.api",
+    "replay": "dgm.replay",  # the module, callable as dgm.api.replay (see dgm/replay.py)
+    "RunSummary": "dgm.runner",
+    "RunConfig": "dgm.config",
+    "ModelConfig": "dgm.config",
+    "RayConfig": "dgm.config",
+    "load_config": "dgm.config",
+    "open_archive": "dgm.archive_api",
+    "ArchiveView": "dgm.archive_api",
+    "Spend": "dgm.archive_api",
+    "Agent": "dgm.archive",
+    "load_suite": "dgm.suites",
+    "DgmError": "dgm.errors",
+    "ConfigError": "dgm.errors",
+    "NotAnArchive": "dgm.errors",
+    "UnknownAgent": "dgm.errors",
+    "ArchiveLocked": "dgm.errors",
+    "UnsafeTree": "dgm.errors",
+}
+
+__all__ = [
+    "Agent", "ArchiveLocked", "ArchiveView", "ConfigError", "DgmError", "ModelConfig", "NotAnArchive",
+    "RayConfig", "Run", "RunConfig", "RunSummary", "Spend", "UnknownAgent", "UnsafeTree", "__version__",
+    "load_config", "load_suite", "open_archive", "replay",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dgm' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if name == "replay" else getattr(mod, name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs; never executed
+    from .api import Run, replay
+    from .archive import Agent
+    from .archive_api import ArchiveView, Spend, open_archive
+    from .config import ModelConfig, RayConfig, RunConfig, load_config
+    from .errors import ArchiveLocked, ConfigError, DgmError, NotAnArchive, UnknownAgent, UnsafeTree
+    from .runner import RunSummary
+    from .suites import load_suite

@@ -25,6 +25,8 @@ import weakref
 import zlib
 from pathlib import Path
 
+from .errors import InternalError
+
 # Names in flight at once. Every chunk of requests fits in the pipe to git
 # (CHUNK_BYTES; pipes hold 64 KiB), so writing it never blocks while git waits
 # for its answers to be read: no deadlock.
@@ -34,7 +36,7 @@ _NAME = re.compile(r"\S+\Z")
 OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256, as git spells them
 
 
-class CatFileDied(Exception):
+class CatFileDied(InternalError):
     """The cat-file process went away (or answered garbage) mid-exchange."""
 
 

@@ -19,10 +19,24 @@ from .textfiles import read_utf8
 
 PROPOSERS = ("mutation", "llm", "self")
 STRATEGIES = ("dgm", "dgm2025", "score", "greedy", "random", "hgm", "weighted", "qd")
-DOMAIN_DEFAULTS = {
+DOMAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "metalearning": {"seed_agent": "agents/metalearner", "suites": ["icl"]},
     "coding": {"seed_agent": "agents/coding", "suites": ["swe-mini"], "proposer": "self"},
 }
+
+
+def find_agent(path: Path) -> Path:
+    """An agent directory as given when it exists; else, for a relative path, the agent of
+    that name shipped with dgm (``agents/toy`` or just ``toy``), so that the defaults and the
+    shipped agents work from any directory and from an installed wheel."""
+    path = Path(path)
+    if path.exists() or path.is_absolute():
+        return path
+    from .resources import shipped
+    for cand in (shipped(*path.parts), shipped("agents", *path.parts)):
+        if (cand / "agent.toml").is_file():
+            return cand
+    return path
 
 
 class ModelConfig(BaseModel):
@@ -38,10 +52,65 @@ class ModelConfig(BaseModel):
     budget_tokens: Optional[int] = None
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     timeout_s: float = 120.0
-    max_output_tokens: Optional[int] = Field(None, ge=1)  # the gateway's per-call output cap
-    max_retries: int = Field(4, ge=0, le=20)  # the gateway's retries of a failing upstream call
     # With no base_url, model proposers use this local model (dgm/localmodel; None: the default).
     local_model: Optional[str] = None
+    # The gateway's tuning (docs/llm.md). None leaves GatewayConfig's default, which also
+    # validates the range; gateway_config.GatewayConfig.from_run_model maps these by name.
+    max_output_tokens: Optional[int] = Field(None, ge=1)  # the gateway's per-call output cap
+    max_retries: Optional[int] = None
+    backoff_seconds: Optional[float] = None
+    max_backoff_seconds: Optional[float] = None
+    max_request_mb: Optional[float] = None
+    headers: dict[str, str] = Field(default_factory=dict)  # extra upstream headers
+    tcp_host: Optional[str] = None  # also listen on TCP (e.g. a docker network's gateway IP)
+    tcp_port: Optional[int] = None
+    transcript_dir: Optional[str] = None  # also append JSONL transcripts here
+    socket_dir: Optional[str] = None
+
+
+# ModelConfig keys passed to GatewayConfig under the same name when set.
+GATEWAY_KEYS = ("max_output_tokens", "max_retries", "backoff_seconds", "max_backoff_seconds", "max_request_mb",
+                "headers", "tcp_host", "tcp_port", "transcript_dir", "socket_dir")
+
+class LLMSettings(BaseModel):
+    """``[run.proposers.llm]``: prompt budgets and sampling of the llm proposer
+    (the fields of dgm.proposers.llm.LLMProposerConfig, same defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code_chars: int = Field(60_000, gt=0)
+    log_chars: int = Field(16_000, ge=0)
+    results_chars: int = Field(6_000, ge=0)
+    relatives: int = Field(3, ge=0)
+    relatives_chars: int = Field(10_000, ge=0)
+    max_answer_chars: int = Field(400_000, gt=0)
+    temperature: Optional[float] = Field(0.7, ge=0)  # None: the endpoint's default
+    max_tokens: Optional[int] = Field(8192, gt=0)
+
+
+class SelfSettings(BaseModel):
+    """``[run.proposers.self]``: the self-modification run's limits and prompt budgets
+    (dgm.proposers.selfmod.SelfProposerConfig; its image is the run's, its extra
+    environment is ``[run.agent_env]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seconds: float = Field(1800.0, gt=0)
+    memory_mb: int = Field(4096, gt=0)
+    cpus: float = Field(2.0, gt=0)
+    via: Literal["socket", "tcp"] = "socket"
+    code_chars: int = Field(50_000, gt=0)
+    log_chars: int = Field(30_000, ge=0)
+
+
+class ProposerSettings(BaseModel):
+    """``[run.proposers]``: one table per model proposer; only the chosen one is used.
+    (The mutation proposer's operators and weights are ``[run.search]``.)"""
+
+    # "self" is a Python keyword-ish name for a field: stored as self_, spelled "self" in
+    # dgm.toml and in every dump, so a dumped config loads back unchanged.
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    self_: SelfSettings = Field(default_factory=SelfSettings, alias="self")
 
 
 class RayConfig(BaseModel):
@@ -117,8 +186,9 @@ class RunConfig(BaseModel):
     ray: RayConfig = Field(default_factory=RayConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
-    # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS); nothing else from the
-    # host's environment ever reaches a sandbox.
+    proposers: ProposerSettings = Field(default_factory=ProposerSettings)
+    # Extra environment for sandboxed agents (e.g. DGM_AGENT_MAX_STEPS), in evaluations and in
+    # the self-modification run; nothing else from the host's environment reaches a sandbox.
     agent_env: dict[str, str] = Field(default_factory=dict)
     # Host faults (disk, git store, engine, endpoint) are retried after a backoff that starts
     # here and doubles; this many in a row of one cause stall the run (see dgm/faults.py).
@@ -130,6 +200,7 @@ class RunConfig(BaseModel):
         d = DOMAIN_DEFAULTS[self.domain]
         if self.seed_agent is None:
             self.seed_agent = Path(d["seed_agent"])
+        self.seed_agent = find_agent(self.seed_agent)
         if self.suites is None:
             self.suites = list(d["suites"])
         if self.proposer is None:
@@ -137,14 +208,25 @@ class RunConfig(BaseModel):
         return self
 
 
+def _allowed_at(loc: tuple) -> list[str]:
+    """The keys allowed in the table holding ``loc``'s last key (nested tables included)."""
+    model: Any = RunConfig
+    for part in loc[:-1]:
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
 def _explain(exc: ValidationError, where: str) -> ConfigError:
-    if exc.errors()[0]["type"] == "extra_forbidden":  # name what is allowed instead
+    first = exc.errors()[0]
+    if first["type"] == "extra_forbidden":  # name what is allowed instead
         key = validation_error(exc, where).args[0].rsplit(":", 1)[0]
-        loc = exc.errors()[0]["loc"]
-        sub = RunConfig.model_fields.get(str(loc[0])) if len(loc) > 1 else None
-        model = sub.annotation if sub is not None and isinstance(sub.annotation, type) \
-            and issubclass(sub.annotation, BaseModel) else RunConfig
-        return ConfigError(f"{key}: unknown key; allowed keys: {', '.join(model.model_fields)}")
+        allowed = _allowed_at(tuple(first["loc"]))
+        return ConfigError(f"{key}: unknown key" + (f"; allowed keys: {', '.join(allowed)}"
+                                                    if allowed else ""))
     return validation_error(exc, where)
 
 
@@ -159,7 +241,13 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
             data = tomllib.loads(read_utf8(Path(path)))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        data = data.get("run", data)
+        if "run" in data:
+            others = sorted(k for k in data if k != "run")
+            if others:  # e.g. a [gateway] table: it would be ignored, so say so
+                raise ConfigError(f"{path}: unknown table [{others[0]}]: every setting lives "
+                                  "under [run] (model and gateway settings under [run.model], "
+                                  "proposer settings under [run.proposers.<name>])")
+            data = data["run"]
         where = f"{path} (or its flag)"
     for key, value in (overrides or {}).items():
         if value is not None:

@@ -1,4 +1,10 @@
-"""Errors the CLI turns into one clear line (no traceback unless --debug)."""
+"""The one error family: every error dgm raises on purpose derives from :class:`DgmError`.
+
+The CLI turns any ``DgmError`` into one clear line (no traceback unless ``--debug``), and a
+script using the Python API can catch ``dgm.DgmError`` to handle them all. The modules that
+own a failure keep their own subclass (``GitError`` in gitstore, ``GatewayError`` in
+gateway_access, ``ProposalRejected`` in proposers.base, ...), each re-parented here.
+"""
 
 
 class DgmError(Exception):
@@ -19,6 +25,17 @@ class UnknownAgent(DgmError):
 
 class ConfigError(DgmError):
     """An invalid dgm.toml, suite.toml or agent.toml, or a bad flag."""
+
+
+class UnsafeTree(DgmError, ValueError):
+    """An agent's git tree that would write outside its directory (``..``, a link out, a
+    device node) or over a non-directory: materialising it is refused. Also a ValueError, as
+    it was before the family existed, so callers that caught that still do."""
+
+
+class InternalError(DgmError):
+    """Base of the engine's own failures (a git command, a worker that died): still one line
+    for a user, but a bug report rather than bad input."""
 
 
 def validation_error(exc, where: str, top: str = "(top level)") -> ConfigError:

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .gitstore import GitStore
 from .sandbox.base import Mount
@@ -124,7 +124,7 @@ class Runtime:
     """Per-process caches: the sandbox backend and loaded suites."""
 
     _lock = threading.Lock()
-    _sandboxes: dict[str, object] = {}
+    _sandboxes: dict[str, Any] = {}  # kind -> a dgm.sandbox backend
     _suites: dict[str, Suite] = {}
 
     @classmethod
@@ -141,6 +141,20 @@ class Runtime:
             if name not in cls._suites:
                 cls._suites[name] = load_suite(name)
             return cls._suites[name]
+
+    @classmethod
+    def release(cls, kind: str, sandbox: Any) -> None:
+        """Close ``sandbox`` and forget it, when it is the one cached for ``kind``: a run
+        gives back the backend it chose, so the next run in the process chooses afresh."""
+        with cls._lock:
+            if cls._sandboxes.get(kind) is not sandbox:
+                return
+            del cls._sandboxes[kind]
+        try:
+            if sandbox is not None:
+                sandbox.close()
+        except Exception:  # closing is best effort: the run's results are already recorded
+            pass
 
     @classmethod
     def close(cls) -> None:

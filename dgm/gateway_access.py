@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from .errors import DgmError
 from .proposers.base import Usage
 from .sandbox.base import Mount
 
@@ -67,7 +68,7 @@ def verify_key_kind(secret: str, key: str) -> tuple[str, bool] | None:
     return (label, host) if hmac.compare_digest(make_key(secret, label, host), key) else None
 
 
-class GatewayError(Exception):
+class GatewayError(DgmError):
     """A model call through the gateway failed; ``status`` is the HTTP status (0: no answer)."""
 
     def __init__(self, message: str, status: int = 0):

@@ -1,4 +1,4 @@
-"""The gateway's configuration: the ``[gateway]`` settings (or dgm.toml's ``[run.model]``)."""
+"""The gateway's configuration, built from dgm.toml's ``[run.model]`` (dgm.config.ModelConfig)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class ModelRoles(BaseModel):
 
 
 class GatewayConfig(BaseModel):
-    """The ``[gateway]`` table of dgm.toml (documented in docs/llm.md)."""
+    """The gateway's settings (documented in docs/llm.md); from dgm.toml via from_run_model."""
 
     model_config = ConfigDict(extra="forbid")
     base_url: str = "https://api.openai.com/v1"
@@ -73,7 +73,8 @@ class GatewayConfig(BaseModel):
                                if find_price(table, m) is None})
             if unpriced:
                 raise ValueError(f"budget_usd needs a price for {unpriced}: add "
-                                 "[gateway.prices.\"<model>\"] prompt_per_1k/completion_per_1k")
+                                 "[run.model.prices.\"<model>\"] with prompt_per_1k and "
+                                 "completion_per_1k to dgm.toml")
         return self
 
     def price_table(self) -> dict[str, Price]:
@@ -94,10 +95,9 @@ class GatewayConfig(BaseModel):
             data["base_url"] = model.base_url
         if getattr(model, "timeout_s", None):
             data["timeout_seconds"] = model.timeout_s
-        if getattr(model, "max_output_tokens", None):
-            data["max_output_tokens"] = model.max_output_tokens
-        if getattr(model, "max_retries", None) is not None:
-            data["max_retries"] = model.max_retries
+        from .config import GATEWAY_KEYS  # the gateway tuning keys of [run.model]
+        data.update({k: getattr(model, k) for k in GATEWAY_KEYS
+                     if getattr(model, k, None) not in (None, {})})
         data.update(overrides)
         try:
             return cls.model_validate(data)

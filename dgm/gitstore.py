@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from .catfile import CHUNK, OBJECT_ID, CatFile, CatFileDied, hashes_to_its_id, read_loose
+from .errors import InternalError, UnsafeTree
 
 REF_PREFIX = "refs/dgm/agents/"
 # Build outputs never belong to an agent's code.
@@ -38,10 +39,10 @@ def _tree_entries(data: bytes, prefix: bytes, oid_len: int,
         sp = data.find(b" ", i)
         nul = data.find(b"\0", sp + 1) if sp >= 0 else -1
         if nul < 0 or nul + 1 + oid_len > end:
-            raise ValueError(f"commit {commit}: corrupt tree object under {os.fsdecode(prefix)!r}")
+            raise UnsafeTree(f"commit {commit}: corrupt tree object under {os.fsdecode(prefix)!r}")
         name = data[sp + 1:nul]
         if not name or name in (b".", b"..") or b"/" in name:
-            raise ValueError(f"commit {commit}: unsafe path {os.fsdecode(prefix + name)!r}")
+            raise UnsafeTree(f"commit {commit}: unsafe path {os.fsdecode(prefix + name)!r}")
         out.append((prefix + name, data[i:sp], data[nul + 1:nul + 1 + oid_len].hex()))
         i = nul + 1 + oid_len
     return out
@@ -53,7 +54,7 @@ def _mkdir(path: bytes, commit: str) -> None:
         os.mkdir(path)
     except FileExistsError:
         if not stat.S_ISDIR(os.lstat(path).st_mode):
-            raise ValueError(f"commit {commit}: {os.fsdecode(path)!r} exists and is not a "
+            raise UnsafeTree(f"commit {commit}: {os.fsdecode(path)!r} exists and is not a "
                              "directory; materialise into a new or empty directory") from None
 
 
@@ -85,10 +86,10 @@ def _check_links(root: bytes, links: list[bytes], commit: str) -> None:
             os.unlink(p)
     if bad:
         names = ", ".join(repr(os.fsdecode(p[len(root) + 1:])) for p in bad)
-        raise ValueError(f"commit {commit}: {names}: link out of the agent")
+        raise UnsafeTree(f"commit {commit}: {names}: link out of the agent")
 
 
-class GitError(Exception):
+class GitError(InternalError):
     """A git command failed; ``stderr`` holds git's own words."""
 
     def __init__(self, args: list[str], stderr: str):
@@ -296,12 +297,12 @@ class GitStore:
                     _write_file(target, data, 0o755 if mode == b"100755" else 0o644)
                 elif mode == b"120000" and kind == "blob":
                     if _link_escapes(os.fsdecode(rel), os.fsdecode(data)):
-                        raise ValueError(f"commit {commit}: {os.fsdecode(rel)!r} is a link out of "
+                        raise UnsafeTree(f"commit {commit}: {os.fsdecode(rel)!r} is a link out of "
                                          "the agent")
                     os.symlink(data, target)
                     links.append(target)
                 else:
-                    raise ValueError(f"commit {commit}: {os.fsdecode(rel)!r} is not a plain file, "
+                    raise UnsafeTree(f"commit {commit}: {os.fsdecode(rel)!r} is not a plain file, "
                                      f"directory or link (mode {mode.decode()}, {kind})")
         _check_links(root, links, commit)
         return dest

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,6 @@ from .scheduling import Slots
 from .proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .selection import Strategy
 
-
-# Set by the CLI's first Ctrl-C: start no new job, finish the ones in flight.
-STOP_REQUESTED = threading.Event()
 
 
 @dataclass
@@ -69,6 +66,9 @@ class LoopSettings:
     search: SearchConfig | None = None  # [run.search]: dedup, pre-check, limits, confirmation
     stall_after: int = 10  # consecutive host faults of one cause before the run stalls
     backoff_seconds: float = 0.5  # first retry delay after a host fault (doubles, max 15 s)
+    # Set to stop: start no new job, finish the ones in flight. One per run (dgm.Run owns it),
+    # so a stopped run never stops a later one in the same process.
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 class Loop:
@@ -163,7 +163,7 @@ class Loop:
                 self._continue_eval(job)
         try:
             while True:
-                if STOP_REQUESTED.is_set():
+                if self.s.stop.is_set():
                     self.stopping = True
                 self._check_budget()
                 self._pump()

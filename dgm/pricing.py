@@ -21,7 +21,7 @@ class Price(BaseModel):
     completion_per_1k: float = Field(ge=0)
 
 
-# USD per 1k tokens (list prices, 2025). Override in dgm.toml [gateway.prices].
+# USD per 1k tokens (list prices, 2025). Override in dgm.toml [run.model.prices."<model>"].
 DEFAULT_PRICES: dict[str, Price] = {
     "gpt-4o-mini": Price(prompt_per_1k=0.00015, completion_per_1k=0.0006),
     "gpt-4o": Price(prompt_per_1k=0.0025, completion_per_1k=0.01),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -164,3 +166,16 @@ To evaluate it as dgm does, put it back in an archive and replay it:
 or run its suite's harness by hand (see `docs/` of dgm for each suite's contract).
 """)
     return dest
+
+
+class _CallableModule(types.ModuleType):
+    """``dgm.replay`` names both this module and the public function :func:`dgm.api.replay`.
+    A package attribute cannot be both (importing the module would replace the function), so
+    the module itself is callable: ``dgm.replay(archive, agent, ...)``."""
+
+    def __call__(self, *args, **kwargs):
+        from .api import replay as replay_archive
+        return replay_archive(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

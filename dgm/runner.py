@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,8 @@ class RunSummary:
     overhead_per_child_ms: float
     status: str
     reason: str | None = None  # why a run stopped short (a stalled run's cause)
+    model_cost: float = 0.0  # what the gateway metered over the whole run (resumes included)
+    model_calls: int = 0
 
     @property
     def gain(self) -> float | None:
@@ -142,7 +146,9 @@ def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict
     return Prepared(Archive.open(path), cfg, run_id, False, suites, strategy, proposer)
 
 
-def execute(p: Prepared, reporter: Any) -> RunSummary:
+def execute(p: Prepared, reporter: Any, stop: threading.Event | None = None) -> RunSummary:
+    """Run the prepared run until its budget is spent or ``stop`` is set. The sandbox it
+    chooses and the gateway it starts are released when it ends (not when interrupted)."""
     archive, cfg, run_id = p.archive, p.cfg, p.run_id
     archive.save_run(run_id, status="running", config=cfg.model_dump_json())
     for note in p.notes:
@@ -163,6 +169,8 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
                             image=image, device=cfg.device, env=dict(cfg.agent_env),
                             search=cfg.search,
                             stall_after=cfg.stall_after, backoff_seconds=cfg.fault_backoff_s)
+    if stop is not None:
+        settings.stop = stop
     local = start_local_model(cfg, reporter) if needs_gateway(cfg) else None
     try:
         gateway = start_gateway(cfg, reporter, archive, run_id, local) if needs_gateway(cfg) else None
@@ -199,8 +207,13 @@ def execute(p: Prepared, reporter: Any) -> RunSummary:
         if local is not None:
             local.stop()
             reporter.message(f"local model {local.spec.name} stopped")
+        if status != "interrupted":  # threads may still use it otherwise; the caller closes all
+            Runtime.release(cfg.sandbox, sandbox)
         reporter.close()
-    return summarize(archive, run_id, status, time.monotonic() - t0, loop)
+    summary = summarize(archive, run_id, status, time.monotonic() - t0, loop)
+    if gateway is not None:
+        summary.model_cost, summary.model_calls = gateway.meter.total.cost, gateway.meter.total.calls
+    return summary
 
 
 def needs_gateway(cfg: RunConfig) -> bool:

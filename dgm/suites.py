@@ -17,6 +17,9 @@ suite.toml::
 A suite's ``evaluate`` runs one stage of one agent and returns per-task results
 with scores in [0, 1]. It must not raise for a broken agent: a crash, a
 timeout or garbage output is a score of 0 with the reason in the task's log.
+
+This module is the one import surface of a suite author (see docs/extending.md): everything
+in ``__all__`` is public and stays; ``dgm suite check PATH`` runs :func:`check_suite`.
 """
 
 from __future__ import annotations
@@ -31,12 +34,22 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError, validation_error
-from .sandbox.base import Limits, Mount, Sandbox
+from .agents import AgentManifest, load_manifest
+from .errors import ConfigError, DgmError, validation_error
+from .resources import data_root
+from .sandbox.base import Limits, Mount, RunResult, Sandbox
 from .textfiles import read_utf8
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = [
+    "AgentManifest", "EvalContext", "Limits", "LimitsSpec", "Mount", "RunResult", "Sandbox",
+    "StageOutcome", "StageSpec", "Suite", "SuiteSpec", "TaskResult", "check_suite",
+    "known_suites", "load_manifest", "load_spec", "load_suite",
+]
+DOMAINS = ("coding", "metalearning")  # the agent domains (dgm.agents.REQUIRED_COMMANDS)
+
+REPO_ROOT = data_root()  # the checkout, or the wheel's dgm/_shipped (see dgm.resources)
 EVALUATORS = REPO_ROOT / "evaluators"
+ENTRY_POINT_GROUP = "dgm.suites"  # other packages' suites: name = "pkg.module_with_suite_toml"
 
 
 @dataclass
@@ -140,15 +153,42 @@ class Suite(abc.ABC):
         """Evaluate the agent checked out at ``agent_dir`` on stage ``stage`` (0-based)."""
 
 
+def _entry_point_dir(value: str) -> Path | None:
+    """The directory of an entry point's module, found without running the module."""
+    try:
+        spec = importlib.util.find_spec(value.split(":", 1)[0])
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:  # a package: its own directory
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(spec.origin).parent if spec.origin else None
+
+
+def known_suites() -> dict[str, Path]:
+    """Suite name -> directory: those shipped with dgm (``evaluators/``), then those other
+    installed packages declare in the ``dgm.suites`` entry-point group."""
+    out = {d.name: d for d in sorted(EVALUATORS.iterdir()) if (d / "suite.toml").is_file()} \
+        if EVALUATORS.is_dir() else {}
+    from importlib.metadata import entry_points
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        d = _entry_point_dir(ep.value)
+        if d is not None and (d / "suite.toml").is_file():
+            out.setdefault(ep.name, d)
+    return out
+
+
 def find_suite_dir(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if (p / "suite.toml").is_file():
         return p.resolve()
     if (EVALUATORS / name_or_path / "suite.toml").is_file():
         return EVALUATORS / name_or_path
-    known = sorted(d.name for d in EVALUATORS.iterdir() if (d / "suite.toml").is_file()) \
-        if EVALUATORS.is_dir() else []
-    raise ConfigError(f"unknown suite {name_or_path!r}; known suites: {', '.join(known) or 'none'}"
+    known = known_suites()
+    if name_or_path in known:
+        return known[name_or_path]
+    raise ConfigError(f"unknown suite {name_or_path!r}; known suites: {', '.join(sorted(known)) or 'none'}"
                       " (or give a path to a directory with a suite.toml)")
 
 
@@ -187,3 +227,37 @@ def load_suite(name_or_path: str) -> Suite:
     if not hasattr(module, "make_suite"):
         raise ConfigError(f"suite {spec.name}: {scorer} defines no make_suite(spec)")
     return module.make_suite(spec)
+
+
+def check_suite(name_or_path: str) -> tuple[Suite, list[str]]:
+    """Validate a suite without running an agent: its suite.toml, its scorer and what
+    ``make_suite`` returns. Returns the loaded suite (or raises ConfigError when it cannot
+    be loaded at all) and a list of problems, empty when it is fit to run."""
+    spec = load_spec(name_or_path)
+    problems = []
+    if spec.domain not in DOMAINS:
+        problems.append(f"domain {spec.domain!r} is not one of {', '.join(DOMAINS)}")
+    if not spec.stages:
+        problems.append("no [[stages]]: a suite needs at least one stage")
+    names = [st.name for st in spec.stages]
+    if len(set(names)) != len(names):
+        problems.append(f"stage names repeat: {names}")
+    for i, st in enumerate(spec.stages[1:], 2):
+        if not 0.0 <= st.threshold <= 1.0:
+            problems.append(f"stage {i} {st.name}: threshold {st.threshold} is outside [0, 1] "
+                            "(scores are in [0, 1], so it could never, or always, be met)")
+    if not (spec.path / spec.scorer).is_file():
+        raise ConfigError(f"suite {spec.name}: scorer {spec.path / spec.scorer} does not exist")
+    try:
+        suite = load_suite(str(spec.path))
+    except DgmError:
+        raise
+    except Exception as exc:  # the author's code: name what broke, in one line
+        raise ConfigError(f"suite {spec.name}: loading {spec.scorer} failed: "
+                          f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(suite, Suite):
+        raise ConfigError(f"suite {spec.name}: make_suite(spec) returned {type(suite).__name__}, "
+                          "not a dgm.suites.Suite")
+    if suite.name != spec.name:
+        problems.append(f"make_suite returned a suite named {suite.name!r}, not {spec.name!r}")
+    return suite, problems

@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from ..agents import check_agent_dir, load_manifest
 from ..archive import Archive
+from ..archive_api import spend
 from ..lineage import Lineage
 from ..staging import staged
 from ..suites import tampering
@@ -35,7 +36,8 @@ def register(app: typer.Typer) -> None:
 
 
 def init(archive: Optional[Path] = ArchiveOpt,
-         seed: Optional[Path] = typer.Option(None, "--seed", help="Seed agent directory, e.g. agents/metalearner")) -> None:
+         seed: Optional[Path] = typer.Option(None, "--seed",
+                                             help="Seed agent directory, e.g. agents/metalearner")) -> None:
     """Create a new archive (optionally with a seed agent)."""
     if seed is not None:
         load_manifest(seed)  # a seed without agent.toml is refused before anything is written
@@ -70,12 +72,10 @@ def status(archive: Optional[Path] = ArchiveOpt) -> None:
             b = best[0]
             console.print(f"  best: {b.id} score {fmt_score(b.score)}  {escape(b.summary or '')}",
                           highlight=False)
-        cost, toks = a.query("SELECT COALESCE(SUM(cost),0), COALESCE(SUM(prompt_tokens+completion_tokens),0) "
-                             "FROM proposals")[0]
-        ucost, utoks = a.query("SELECT COALESCE(SUM(cost),0), COALESCE(SUM(prompt_tokens+completion_tokens),0) "
-                               "FROM usage")[0]
+        spent = spend(a)  # the gateway's ledger, each call once
         rejected = a.query("SELECT COUNT(*) FROM proposals WHERE status='rejected'")[0][0]
-        console.print(f"  proposals rejected: {rejected}; model tokens {toks + utoks}, cost ${cost + ucost:.4f}")
+        console.print(f"  proposals rejected: {rejected}; model tokens {spent.tokens}, "
+                      f"cost ${spent.cost:.4f} over {spent.calls} calls")
 
 
 def tree(archive: Optional[Path] = ArchiveOpt,
@@ -140,7 +140,7 @@ def show(agent: str = typer.Argument(..., help="Agent id (or its number)"),
             for e in evals:
                 groups.setdefault((e["suite"], e["stage"]), []).append(e)
             for (suite, stage), rows in groups.items():
-                et.add_row(suite, str(stage), str(len(rows)),
+                et.add_row(suite, str(stage + 1), str(len(rows)),  # stages count from 1
                            f"{sum(r['score'] for r in rows) / len(rows):.3f}",
                            str(sum(r["resolved"] for r in rows)))
             console.print(et)

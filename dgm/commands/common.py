@@ -6,7 +6,6 @@ import functools
 import os
 import sqlite3
 import sys
-import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -18,6 +17,7 @@ from ..errors import DgmError, NotAnArchive
 from ..gitstore import GitError
 from ..staging import is_staging
 from ..termsafe import SafeConsole
+from ..resources import archive_root, new_archive_path  # noqa: F401 (used by commands)
 
 # Every string printed through these is cleaned of terminal escapes (agent text, see termsafe).
 # emoji=False: ``a:b:c:d`` in a message stays as written (rich would make ``:b:`` a picture)
@@ -27,10 +27,6 @@ STATE = {"debug": False}
 F = TypeVar("F", bound=Callable)
 
 ArchiveOpt = typer.Option(None, "--archive", "-a", help="Archive directory (default: newest under archive/)")
-
-
-def archive_root() -> Path:
-    return Path(os.environ.get("DGM_ARCHIVE_ROOT", "archive"))
 
 
 def default_archive() -> Path:
@@ -44,10 +40,6 @@ def default_archive() -> Path:
     return max(cands, key=lambda d: (d / "dgm.db").stat().st_mtime)
 
 
-def new_archive_path() -> Path:
-    return archive_root() / time.strftime("%Y%m%d-%H%M%S")
-
-
 def open_archive(path: Path | None, readonly: bool = True) -> Archive:
     return Archive.open(path or default_archive(), readonly=readonly)
 
@@ -56,6 +48,16 @@ def fail(message: str, code: int = 2) -> None:
     # the message is user or agent text: never read as markup (``[run.model]`` stays)
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def quiet_closed_pipe() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what is still buffered
+    does not print "Exception ignored ... BrokenPipeError" on exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def cli_errors(fn: F) -> F:
@@ -71,6 +73,9 @@ def cli_errors(fn: F) -> F:
             if STATE["debug"]:
                 raise
             fail(str(exc))
+        except BrokenPipeError:  # `dgm diff | head`: the reader left; stop quietly
+            quiet_closed_pipe()
+            raise typer.Exit(0) from None
         except GitError as exc:  # a damaged or incomplete git store (a missing object, ...)
             if STATE["debug"]:
                 raise
@@ -87,9 +92,6 @@ def cli_errors(fn: F) -> F:
             fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         except KeyboardInterrupt:
             err_console.print("interrupted")
-            raise typer.Exit(130)
-        except BrokenPipeError:
-            sys.stderr.close()
-            raise typer.Exit(0)
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]

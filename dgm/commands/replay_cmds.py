@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from ..evaluation import Runtime
-from ..replay import export_agent, replay
+from ..api import replay
+from ..replay import export_agent
 from .common import ArchiveOpt, cli_errors, console, open_archive
 
 
@@ -30,17 +30,14 @@ def replay_cmd(
 ) -> None:
     """Re-run an agent's recorded evaluation; exit 0 when scores match, 1 when they differ."""
     with open_archive(archive) as a:
-        aid = a.resolve_id(agent)
+        aid, path = a.resolve_id(agent), a.path
         if export is not None:
             export_agent(a, aid, export)
             console.print(f"wrote agent {aid} to {export} (see {export}/DGM_AGENT.md)", highlight=False)
             return
-        try:
-            rows = replay(a, aid, suite=suite, stage=stage, all_stages=all_stages,
-                          sandbox="unsafe" if unsafe else sandbox, tolerance=tolerance,
-                          echo=lambda line: console.print(line, highlight=False))
-        finally:
-            Runtime.close()
+    rows = replay(path, aid, suite=suite, stage=None if stage is None else stage - 1,
+                  all_stages=all_stages, sandbox="unsafe" if unsafe else sandbox, tolerance=tolerance,
+                  echo=lambda line: console.print(line, highlight=False))
     t = Table(title=f"replay of {aid}")
     for col in ("suite", "stage", "task", "recorded", "now", "Δ", ""):
         t.add_column(col, justify="right" if col in ("recorded", "now", "Δ") else "left")

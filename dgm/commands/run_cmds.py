@@ -11,13 +11,10 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 
+from ..api import Run
 from ..errors import DgmError
-from ..hygiene import claim, sweep
-from ..evaluation import Runtime
-from ..loop import STOP_REQUESTED
-from ..progress import make_reporter
-from ..runner import execute, prepare
-from .common import cli_errors, console, default_archive, err_console, new_archive_path
+from ..progress import Reporter, make_reporter
+from .common import cli_errors, console, default_archive, err_console
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +23,8 @@ def register(app: typer.Typer) -> None:
 
 def run(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Run config (default: ./dgm.toml if present)"),
-    archive: Optional[Path] = typer.Option(None, "--archive", "-a", help="Archive to create, or to resume when it exists"),
+    archive: Optional[Path] = typer.Option(None, "--archive", "-a",
+                                           help="Archive to create, or to resume when it exists"),
     resume: bool = typer.Option(False, "--resume", help="Resume the newest archive under archive/"),
     domain: Optional[str] = typer.Option(None, help="metalearning | coding"),
     seed_agent: Optional[Path] = typer.Option(None, "--seed-agent", help="Seed agent directory"),
@@ -63,40 +61,33 @@ def run(
     overrides["model.budget_usd"] = budget_usd
     if resume and archive is None:
         archive = default_archive()
-    prep = prepare(archive, config, overrides, new_archive_path(), unsafe=unsafe)
-    a = prep.archive
-    reporter = make_reporter(prep.cfg.children, quiet, as_json)
-    swept = sweep()  # what killed runs left: their temp dirs, mounts and cgroups (only theirs)
-    if swept:
-        reporter.message(swept.line())
-    claim(prep.run_id)  # this run's own temp files live in one directory it owns
+    shown: dict = {}
+
+    def reporter(cfg):
+        shown["reporter"] = make_reporter(cfg.children, quiet, as_json)
+        return shown["reporter"]
+
+    r = Run(config_file=config, archive=archive, overrides=overrides, unsafe=unsafe,
+            reporter=reporter)
     interrupts = {"n": 0}
 
     def on_sigint(signum, frame):  # first Ctrl-C: finish in-flight work; second: stop now
         interrupts["n"] += 1
         if interrupts["n"] == 1:
-            loop_stop()
-            reporter.message("stopping: finishing the jobs in flight (Ctrl-C again to stop at once; "
-                             "unfinished work is re-run on resume)")
+            r.stop()
+            (shown.get("reporter") or Reporter(0)).message("stopping: finishing the jobs in flight (Ctrl-C again to "
+                                      "stop at once; unfinished work is re-run on resume)")
         else:
             raise KeyboardInterrupt
 
-    def loop_stop():
-        STOP_REQUESTED.set()
-
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        summary = execute(prep, reporter)
+        summary = r.start_or_resume()
     except KeyboardInterrupt:
-        reporter.close()
-        Runtime.close()
-        a.close()
-        console.print(f"\ninterrupted; resume with: dgm run --archive {a.path}", highlight=False)
+        console.print(f"\ninterrupted; resume with: dgm run --archive {r.archive_path}", highlight=False)
         os._exit(130)
     finally:
         signal.signal(signal.SIGINT, previous)
-    a.close()
-    Runtime.close()
     if as_json:
         typer.echo(json.dumps({"event": "summary", **summary.as_dict()}))
         if summary.status == "stalled":

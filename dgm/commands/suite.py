@@ -27,20 +27,19 @@ def _stage_index(suite, stage: Optional[str], default: int) -> int:
     names = [s.name for s in suite.stages]
     if stage in names:
         return names.index(stage)
-    if stage.isdigit() and 0 <= int(stage) < len(names):
-        return int(stage)
+    if stage.isdigit() and 1 <= int(stage) <= len(names):  # stages are numbered from 1
+        return int(stage) - 1
     raise ConfigError(f"suite {suite.name} has no stage {stage!r}; its stages: "
-                      + ", ".join(f"{i} ({n})" for i, n in enumerate(names)))
+                      + ", ".join(f"{i} ({n})" for i, n in enumerate(names, 1)))
 
 
 @app.command("list")
 @cli_errors
 def list_suites() -> None:
-    """The suites under evaluators/: name, domain, stages with their thresholds."""
-    from ..suites import EVALUATORS, load_spec
+    """The suites shipped with dgm and those installed packages declare (``dgm.suites``)."""
+    from ..suites import known_suites, load_spec
 
-    dirs = sorted(d for d in EVALUATORS.iterdir() if (d / "suite.toml").is_file()) \
-        if EVALUATORS.is_dir() else []
+    dirs = list(known_suites().values())
     if not dirs:
         console.print("no suites found under evaluators/", highlight=False)
     for d in dirs:
@@ -54,6 +53,24 @@ def list_suites() -> None:
 
 @app.command()
 @cli_errors
+def check(name: str = typer.Argument(..., help="Suite directory (with a suite.toml), or a name")) -> None:
+    """Validate a suite without running an agent: suite.toml, the scorer, make_suite.
+    Exit 0 when it is fit to run, 1 with each problem on its own line otherwise."""
+    from ..suites import check_suite
+
+    suite, problems = check_suite(name)
+    for line in problems:
+        err_console.print(f"[bold red]problem:[/] {line}", highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    stages = ", ".join(st.name for st in suite.stages)
+    console.print(f"ok: suite {suite.name} ({suite.spec.domain}) at {suite.spec.path}: "
+                  f"{len(suite.stages)} stages ({stages}); try it on an agent with "
+                  f"`dgm suite eval {suite.spec.path} AGENT_DIR --unsafe`", highlight=False)
+
+
+@app.command()
+@cli_errors
 def show(name: str = typer.Argument(..., help="Suite name or path")) -> None:
     """A suite's stages: thresholds and parameters."""
     from ..suites import load_spec
@@ -63,7 +80,7 @@ def show(name: str = typer.Argument(..., help="Suite name or path")) -> None:
                   highlight=False)
     console.print(f"limits: {spec.limits.model_dump()}", highlight=False, markup=False)
     for i, s in enumerate(spec.stages):
-        console.print(f"stage {i} {s.name}: threshold {s.threshold:g} on the previous stage",
+        console.print(f"stage {i + 1} {s.name}: threshold {s.threshold:g} on the previous stage",
                       highlight=False)
         console.print("  " + json.dumps(s.params, sort_keys=True), highlight=False, markup=False)
 
@@ -72,7 +89,7 @@ def show(name: str = typer.Argument(..., help="Suite name or path")) -> None:
 @cli_errors
 def baselines(name: str = typer.Argument(..., help="Suite name or path"),
               stage: Optional[str] = typer.Option(None, "--stage", "-s",
-                                                  help="Stage name or index (default: the last)")) -> None:
+                                                  help="Stage name or number, from 1 (default: the last)")) -> None:
     """Print the suite's reference baselines per task group (computed once, then cached)."""
     from ..suites import load_suite
 
@@ -137,7 +154,7 @@ def run_stages(suite, agent: Path, todo: list[int], box, tmp: Path, seed: int, d
         secs = time.monotonic() - start
         score, se = _stage_stats(out)
         solved = sum(r.resolved for r in out.results)
-        console.print(f"[bold]stage {i} {spec.name}[/] seed {seed}: score {score:.4f} ± {se:.4f} (SE), "
+        console.print(f"[bold]stage {i + 1} {spec.name}[/] seed {seed}: score {score:.4f} ± {se:.4f} (SE), "
                       f"resolved {solved}/{len(out.results)}, {secs:.1f} s", highlight=False)
         if verbose:
             for art in ("summary.md", "diagnostics.md", "failure.txt"):

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..errors import DgmError
+
 
 @dataclass
 class Usage:
@@ -38,7 +40,7 @@ class Proposal:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-class ProposalRejected(Exception):
+class ProposalRejected(DgmError):
     """The proposer could not produce a usable diff; the message is the reason."""
 
     def __init__(self, reason: str, usage: Usage | None = None, transcript: str | None = None):

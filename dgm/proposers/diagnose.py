@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import DgmError
 from ..gateway_access import GatewayAccess, GatewayError
 from .prompt_files import prompt
 from .prompting import artifacts_for, clip, code_listing, evaluation_summary, failed_tasks, \
@@ -61,7 +62,7 @@ NO_TASK = """The agent has no recorded failed task{why}. Propose the most valuab
 improvement you can see in its code (robustness, error handling, tool quality, prompts)."""
 
 
-class PlanError(Exception):
+class PlanError(DgmError):
     pass
 
 

@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import DgmError
+
 MAX_ANSWER_CHARS = 400_000
 MAX_FILE_BYTES = 512 * 1024  # as dgm.diffcheck
 
@@ -38,7 +40,7 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
-class EditError(Exception):
+class EditError(DgmError):
     """The answer cannot be read as edits; the message says where and why."""
 
 

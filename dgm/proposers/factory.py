@@ -27,6 +27,7 @@ def check_proposer(name: str, config) -> None:
 def make_proposer(name: str, config=None, access=None, image: str | None = None) -> Proposer:
     """The proposer; model proposers need the running gateway's ``access``."""
     check_proposer(name, config)
+    settings = getattr(config, "proposers", None)  # [run.proposers.<name>] of dgm.toml
     if name == "mutation":
         from .mutation import WEIGHTS, MutationProposer
         search = getattr(config, "search", None)
@@ -44,18 +45,22 @@ def make_proposer(name: str, config=None, access=None, image: str | None = None)
     if name == "llm":
         from .llm import LLMProposer, LLMProposerConfig
         if local is None:
-            return LLMProposer(access)
+            return LLMProposer(access, LLMProposerConfig(**settings.llm.model_dump()) if settings else None)
         return LLMProposer(access, LLMProposerConfig(  # a small model: focused and constrained
             focused=True, constrained=True, prompt_tokens=local.prompt_tokens,
             max_tokens=local.answer_tokens, max_edits=local.max_edits,
             single_line=local.single_line))
     from .selfmod import SelfProposer, SelfProposerConfig
+    # [run.agent_env] reaches the self-modification run as it reaches evaluations.
+    agent_env = dict(getattr(config, "agent_env", None) or {})
+    chosen = settings.self_.model_dump() if settings else {}
     if local is None:
-        return SelfProposer(access, SelfProposerConfig(image=image or "dgm-sandbox"))
+        return SelfProposer(access, SelfProposerConfig(image=image or "dgm-sandbox", extra_env=agent_env,
+                                                       **chosen))
+    chosen.update(code_chars=local.prompt_tokens * 3, log_chars=local.prompt_tokens)
     return SelfProposer(access, SelfProposerConfig(
-        image=image or "dgm-sandbox", focused=True, code_chars=local.prompt_tokens * 3,
-        log_chars=local.prompt_tokens, diagnose_tokens=local.answer_tokens,
-        extra_env={**local.agent_env, **dict(getattr(config, "agent_env", {}) or {})}))
+        image=image or "dgm-sandbox", focused=True, diagnose_tokens=local.answer_tokens,
+        extra_env={**local.agent_env, **agent_env}, **chosen))
 
 
 def _local_spec(config):

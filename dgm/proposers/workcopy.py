@@ -21,6 +21,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import DgmError
+
 _EXCLUDES = "__pycache__/\n*.pyc\n.pytest_cache/\n.mypy_cache/\n.ruff_cache/\n*.egg-info/\n"
 _GIT_ENV = {"GIT_AUTHOR_NAME": "dgm", "GIT_AUTHOR_EMAIL": "dgm@localhost",
             "GIT_COMMITTER_NAME": "dgm", "GIT_COMMITTER_EMAIL": "dgm@localhost",
@@ -31,7 +33,7 @@ _SAFE = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
          "-c", "core.untrackedCache=false", "-c", "core.symlinks=true"]
 
 
-class WorkCopyError(Exception):
+class WorkCopyError(DgmError):
     pass
 
 

@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..resources import shipped
 from .base import Limits
 from .docker_hardening import Identity, box_identity
 from .engine_calls import REAPER, engine_call, owner_labels
@@ -35,7 +36,7 @@ from .scratch import Slot
 
 LABEL = "dgm.sandbox"
 UID = GID = 1000
-RUNNER = (Path(__file__).resolve().parents[2] / "sandbox" / "runner.py").read_text()
+RUNNER = shipped("sandbox", "runner.py").read_text()  # checkout or wheel (dgm.resources)
 OWNER = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"  # tells this process's boxes from others'
 
 

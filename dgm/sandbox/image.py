@@ -18,13 +18,13 @@ import re
 import subprocess
 import sys
 import tarfile
-from pathlib import Path
 from typing import Callable
 
 from ..errors import DgmError
+from ..resources import data_root
 from .engine import docker_client
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = data_root()  # the checkout, or the wheel's dgm/_shipped
 DOCKERFILE = REPO / "Dockerfile"
 SANDBOX_DIR = REPO / "sandbox"
 REQUIREMENTS = SANDBOX_DIR / "requirements.txt"

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from ..archive import Archive
+from ..archive_api import spend
 from ..errors import DgmError
 from ..lineage import Lineage
 from .layout import tree_layout
@@ -36,16 +37,18 @@ def version(a: Archive) -> str:
     return f"{n}-{upd:.6f}-" + "-".join(str(t) for t in tails)
 
 
-def _cost(a: Archive, where: str = "", params: tuple = ()) -> dict[str, float]:
-    out = {}
-    for table in ("proposals", "usage"):
-        c, p, t = a.query(f"SELECT COALESCE(SUM(cost), 0), COALESCE(SUM(prompt_tokens), 0), "
-                          f"COALESCE(SUM(completion_tokens), 0) FROM {table} {where}", params)[0]
-        out[table] = {"cost": c, "prompt_tokens": p, "completion_tokens": t}
-    out["total_cost"] = out["proposals"]["cost"] + out["usage"]["cost"]
-    out["total_tokens"] = sum(out[t]["prompt_tokens"] + out[t]["completion_tokens"]
-                              for t in ("proposals", "usage"))
-    return out
+def _cost(a: Archive, run: str | None = None, agent: str | None = None) -> dict[str, Any]:
+    """Spend from the one ledger (``usage``: every metered call), plus, for attribution, what
+    the proposals recorded; ``proposals`` is the same money again, so it is never added."""
+    led = spend(a, run=run, agent=agent)
+    where = " WHERE run=?" if run else " WHERE agent=?" if agent else ""
+    c, p, t = a.query("SELECT COALESCE(SUM(cost), 0), COALESCE(SUM(prompt_tokens), 0), "
+                      "COALESCE(SUM(completion_tokens), 0) FROM proposals" + where,
+                      [run or agent] if where else [])[0]
+    return {"proposals": {"cost": c, "prompt_tokens": p, "completion_tokens": t},
+            "usage": {"cost": led.cost, "prompt_tokens": led.prompt_tokens,
+                      "completion_tokens": led.completion_tokens, "calls": led.calls},
+            "total_cost": led.cost, "total_tokens": led.tokens}
 
 
 BOUND_KEYS = {"children", "max_children", "iterations", "max_iterations", "wall_seconds"}
@@ -88,7 +91,7 @@ def runs(a: Archive) -> list[dict]:
             cfg = json.loads(config) if config else {}
         except ValueError:
             cfg = {}
-        spent = _cost(a, "WHERE run=?", (rid,))
+        spent = _cost(a, run=rid)
         children = a.query("SELECT COUNT(*) FROM agents WHERE run=? AND parent IS NOT NULL "
                            "AND status != 'duplicate'", [rid])[0][0]  # duplicates cost no budget
         end = finished or (time.time() if status == "running" else updated)
@@ -223,7 +226,7 @@ def agent(a: Archive, agent_id: str) -> dict:
         "SELECT src, kind FROM edges WHERE dst=? AND kind != 'parent' ORDER BY kind, src", [ag.id])]
     evals = a.evaluations(ag.id)
     arts = a.artifacts(ag.id)
-    cost = _cost(a, "WHERE agent=?", (ag.id,))
+    cost = _cost(a, agent=ag.id)
     return {
         "agent": {k: getattr(ag, k) for k in ("id", "seq", "commit", "parent", "run", "status",
                                               "reason", "proposer", "generation", "depth",

@@ -59,6 +59,8 @@ def populated(tmp_path, seed_dir, make_diff):
                                 cost=0.25)
         c2 = a.add_child(s, make_diff(SEED_FILES, v2), summary="print two", proposer="llm",
                          usage=usage, diagnosis="main prints nothing").agent_id
+        # the gateway metered that proposal's call (billed to the parent): the one ledger
+        a.record_usage(s, "gpt-test", 100, 20, 0.25, purpose=f"{s}:llm:0a1b")
         c3 = a.add_child(s, make_diff(SEED_FILES, edit(SEED_FILES, "README.md", "3\n")),
                          summary="readme three", proposer="mutation").agent_id
         c4 = a.add_child(c2, make_diff(v2, edit(v2, "tools/util.py", "X = 4\n")),

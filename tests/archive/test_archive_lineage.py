@@ -33,7 +33,7 @@ def family(seeded):
     c4 = child(c2, "d")
     c5 = child(c3, "e")
     c6 = child(c4, "f")
-    c7 = child(c2, "g")
+    child(c2, "g")  # 7
     c8 = a.add_seed(a.path.parent / "seed", summary="second root")
     a.add_child(c3, nd("h.py", "h"), summary="transplant", proposer="t", transplant_from=c4,
                 inspirations=[c6])  # 9

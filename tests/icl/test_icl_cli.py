@@ -18,7 +18,7 @@ def test_list_and_show():
     r = CliRunner().invoke(app, ["list"])
     assert r.exit_code == 0 and "icl" in r.output and "metalearning" in r.output
     r = CliRunner().invoke(app, ["show", "icl"])
-    assert r.exit_code == 0 and "stage 1 full" in r.output and "digits_heldout" in r.output
+    assert r.exit_code == 0 and "stage 2 full" in r.output and "digits_heldout" in r.output
 
 
 def test_baselines_table():
@@ -49,7 +49,7 @@ def test_eval_an_agent(tmp_path):
     r = CliRunner().invoke(app, ["eval", "icl", str(CENTROID_AGENT), "--stage", "smoke", "--unsafe",
                                  "--json", str(out)])
     assert r.exit_code == 0, r.output
-    assert "stage 0 smoke seed 0: score" in r.output and "# Diagnostics" in r.output
+    assert "stage 1 smoke seed 0: score" in r.output and "# Diagnostics" in r.output
     assert "beats" in r.output and "| LDA |" in r.output  # per-pool comparison, score table
     rec = json.loads(out.read_text())
     assert rec[0]["stage"] == "smoke" and len(rec[0]["results"]) == 240 and rec[0]["score"] > 0.5

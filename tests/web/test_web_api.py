@@ -85,7 +85,8 @@ def test_agent_detail(client, ids):
     assert p["cost"] == pytest.approx(0.0123) and "mixed-case" in p["diagnosis"]
     assert a["transcripts"][0]["kind"] == "proposer"
     assert a["artifacts"] == {"toy/1/failures": "s1-2: expected 'abc', got 'ABC'"}
-    assert a["cost"]["total_cost"] == pytest.approx(0.0144)
+    assert a["cost"]["total_cost"] == pytest.approx(0.0021)  # billed to it; its proposal: the seed's
+    assert a["cost"]["proposals"]["cost"] == pytest.approx(0.0123)
     assert [c["id"] for c in a["children"]] == [ids["best"], ids["failed"]]
     assert [l["id"] for l in a["lineage"]] == [ids["seed"]]
     deep = client.get(f"/api/agents/{ids['evaluating']}").json()

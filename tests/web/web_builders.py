@@ -70,6 +70,9 @@ def build_archive(path: Path) -> dict[str, str]:
                         "mixed-case inputs; normalise them.", seconds=4.2)
         child = ids["child"] = r.agent_id
         a.db.execute("UPDATE proposals SET cost=0.0123 WHERE id=?", [r.proposal_id])
+        # the gateway metered the proposal's call too, billed to the parent's label: the
+        # ledger holds it once, and proposals.cost is its attribution
+        a.record_usage(seed, "gpt-4o-mini", 1200, 340, 0.0123, run="run-1", purpose=f"{seed}:llm:0a1b")
         a.record_transcript(child, "system: improve the agent\nassistant: lower the temperature",
                             run="run-1", kind="proposer")
         a.record_usage(child, "gpt-4o-mini", 800, 120, 0.0021, run="run-1", purpose="diagnose")

@@ -6,9 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from dgm.agents import load_manifest
-from dgm.sandbox.base import Mount
-from dgm.suites import EvalContext, StageOutcome, Suite, TaskResult
+from dgm.suites import EvalContext, Mount, StageOutcome, Suite, TaskResult, load_manifest
 
 
 def target(x: float) -> float:
