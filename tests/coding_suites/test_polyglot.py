@@ -82,6 +82,7 @@ def test_options_select_languages_and_ids(tree, monkeypatch):
 
 
 @pytest.mark.docker
+@pytest.mark.slow  # 2-10 min: C++ compiles Catch2's main twice
 def test_reference_solutions_pass_and_stubs_fail_in_six_languages(tree, polyglot_sandbox):
     suite = load_suite("polyglot")
     # Catch2's main alone takes 40 s to compile on a quiet 2-core machine; far more under load
@@ -134,6 +135,7 @@ if second:  # answers only once it has seen the failing test output
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_dgm_suite_eval_two_attempts_in_docker(tree, polyglot_sandbox, tmp_path):
     """Through the CLI: the agent fixes nothing first, then reads the test output and fixes it."""
     suite = load_suite("polyglot")
