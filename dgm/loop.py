@@ -171,6 +171,9 @@ class Loop:
                 self._release_delayed()
                 if not self.futures and not self.slots.ready and not self.delayed:
                     break
+                if not self.futures:  # only host-fault retries wait: until the first is due
+                    time.sleep(0.05)
+                    continue
                 done, _ = cf.wait(list(self.futures), timeout=0.5, return_when=cf.FIRST_COMPLETED)
                 for fut in done:
                     phase, job = self.futures.pop(fut)
@@ -221,7 +224,7 @@ class Loop:
         if self.stopping or any(j.index == -1 for j in waiting):
             return  # seeds are evaluated before any child is proposed
         if self.s.schedule == "generational":
-            if self.futures or not self._budget_left():
+            if self.futures or self.delayed or not self._budget_left():
                 return
             k = min(self.s.generation_size, self.s.budget - self.children)
             gen = self.next_index // self.s.generation_size

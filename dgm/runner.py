@@ -127,6 +127,9 @@ def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict
                 raise DgmError(f"{archive_path} holds no run; start one with `dgm run --archive NEW_DIR`")
             stored = json.loads(info["config"] or "{}")
             notes = _budget_from_file(config_path, stored) if config_path is not None else []
+            url, was = overrides.get("model.base_url"), (stored.get("model") or {}).get("base_url")
+            if url is not None and url != was:  # --model-url on resume: say so, never silently
+                notes.append(f"--model-url: run.model.base_url is now {url} (was {was})")
             cfg = load_config(None, {**stored, **{k: v for k, v in overrides.items() if v is not None}})
             suites, strategy, proposer = _validate(cfg, unsafe)
         except BaseException:
