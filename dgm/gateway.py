@@ -253,15 +253,16 @@ class Gateway:
 
         When a call no longer fits what is left *after spending* (in-flight calls only
         ever add to it), the run's budget is over for it: for the engine's own calls
-        (``host``) that ends the run's budget; a sandbox's call ends it only once not even
-        the smallest call fits, so a hostile agent cannot stop the run with one huge request.
+        (``host``) that ends the run's budget; a sandbox's call ends it once what is left
+        cannot pay for it *or* for a call as large as the largest already admitted, so a
+        hostile agent cannot stop the run with one unusually huge request.
         """
         cfg = self.config
         raw = json.dumps(request).encode()
         failure = _Attempt(502, b"", "no", True, "no attempt made")
         for attempt in range(cfg.max_retries + 1):
             floor = (est.pico, est.tokens) if host else self._floor
-            rid, why = self.meter.reserve(est.pico, est.tokens, floor)
+            rid, why = self.meter.reserve(est.pico, est.tokens, floor, like_admitted=not host)
             if rid is None:
                 if attempt == 0:
                     return self._budget_refusal(label, f"dgm gateway: {why}")

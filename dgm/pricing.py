@@ -116,6 +116,7 @@ class Meter:
         self.reserved_tokens = 0
         self.over_reservation = 0  # settled calls that cost more than they reserved
         self.starved: str | None = None  # set once a call can no longer fit (see reserve)
+        self.largest = (0, 0)  # the largest worst case admitted (pico, tokens)
         self._reservations: dict[int, tuple[int, int]] = {}
         self._next = 0
         self._lock = threading.Lock()
@@ -132,17 +133,24 @@ class Meter:
         self.spent_pico += to_pico(cost) if pico is None else pico
 
     # reservations ------------------------------------------------------------
-    def reserve(self, pico: int, tokens: int, floor: tuple[int, int] | None = None
-                ) -> tuple[int | None, str | None]:
+    def reserve(self, pico: int, tokens: int, floor: tuple[int, int] | None = None,
+                like_admitted: bool = False) -> tuple[int | None, str | None]:
         """Hold ``pico`` and ``tokens`` against the budget: (reservation id, None) or (None, why).
 
         ``floor`` (picodollars, tokens): once a refused call's floor no longer fits what is
         left after spending (in-flight calls only ever add to it), the meter counts as
-        exhausted, so the run stops starting jobs.
+        exhausted, so the run stops starting jobs. ``like_admitted``: the floor is this
+        call's worst case, but no more than the largest worst case admitted so far (and
+        no less than ``floor``), so an unusually large call cannot end the budget alone.
         """
         with self._lock:
             rid, why = self._reserve(pico, tokens)
-            if rid is None and floor is not None:
+            if rid is not None:
+                self.largest = (max(self.largest[0], pico), max(self.largest[1], tokens))
+            elif floor is not None:
+                if like_admitted:
+                    floor = (max(floor[0], min(pico, self.largest[0])),
+                             max(floor[1], min(tokens, self.largest[1])))
                 money = self.budget_pico is not None and \
                     self.budget_pico - self.spent_pico < floor[0]
                 count = self.budget_tokens is not None and \
