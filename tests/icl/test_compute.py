@@ -36,7 +36,8 @@ def test_meter_counts_once_per_shape_and_adds_the_kept_count():
 
 @pytest.fixture
 def stage():
-    return dict(SMALL_STAGE, pools=["wine"], steps=None, train_flops=1e9, predict_flops=1e9)
+    return dict(SMALL_STAGE, pools=["wine"], steps=None, train_flops=1e9, predict_flops=1e9,
+                meta_train_timeout=300, predict_timeout=300)  # torch start-up on a loaded box
 
 
 @pytest.mark.parametrize("hidden, steps", [(0, 20), (32, 10)])
