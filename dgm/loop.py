@@ -148,7 +148,7 @@ class Loop:
         for job in pending if not self.stopping else []:
             if job.agent is None:
                 self._start_proposal(job)
-            else:
+            elif not self._duplicate_on_resume(job):
                 self._continue_eval(job)
         try:
             while True:
@@ -404,12 +404,25 @@ class Loop:
         searchlog.record_outcome(self.a, agent, run=self.s.run_id, outcome=outcome,
                                  z=self.search.success_z, confidence=self.search.confidence)
 
-    def _duplicate(self, job: Job, fp: str) -> bool:
+    def _duplicate_on_resume(self, job: Job) -> bool:
+        """A child committed just before a crash, before it could be marked a duplicate."""
+        if not self.search.dedup or self.a.agent(job.agent).status != "proposed":
+            return False
+        fp = self.a.query("SELECT hash FROM fingerprints WHERE agent=?", [job.agent])
+        if fp and self._duplicate(job, fp[0][0], known=True):
+            self.children -= 1  # recover() counted it
+            return True
+        return False
+
+    def _duplicate(self, job: Job, fp: str, known: bool = False) -> bool:
         orig = self.fps.get(fp)
         if orig is None or orig == job.agent:
             return False
         searchlog.mark_duplicate(self.a, job.agent, orig)
-        self.pop.add(job.agent, job.parent, "duplicate")
+        if known:
+            self.pop.set_status(job.agent, "duplicate")
+        else:
+            self.pop.add(job.agent, job.parent, "duplicate")
         self.event("job_done", agent=job.agent, job=job.index, outcome="duplicate", of=orig)
         self.reporter.child(job.agent, "duplicate", self.a.agent(job.agent).score,
                             f"same program as {orig}")
