@@ -229,8 +229,9 @@ def main() -> None:
                     won[k] = won.get(k, 0) + (n or 0)
         print(f"{v:<16} " + ", ".join(f"{k} {won.get(k, 0)}/{n}" for k, n in sorted(used.items())))
     png = args.out / "search_efficiency.png"
-    plot(results, args.variants, png, f"search efficiency on {Path(args.suite).name} "
-         f"(stage 1), {len(args.seeds)} run seeds")
+    label = "toy line fit" if args.toy else Path(args.suite).name
+    plot(results, args.variants, png, f"search efficiency on {label} ({args.max_stages} stage(s)), "
+         f"{len(args.seeds)} run seeds x {args.children} children")
     print(f"\nwrote {png} and {args.out / 'results.json'}")
 
 

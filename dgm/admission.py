@@ -79,7 +79,7 @@ class Confirmer:
 
     def might_be_best(self, agent: str, best_score: float | None) -> bool:
         score = self.a.agent(agent).score
-        return (self.n > 0 and score is not None
+        return (self.n > 0 and score is not None and score > 0
                 and (best_score is None or score >= best_score - self.margin))
 
     def tasks(self, agent: str, stages_of: str | None = None) -> list[ConfirmTask]:

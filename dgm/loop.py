@@ -30,6 +30,7 @@ from .evaluation import StagePlan, StageTask, evaluate_stage, next_step
 from .faults import FaultTracker, HostFault, classify, reason_cause
 from .population import Population
 from .scheduling import Slots
+from .search_hooks import Checks, SearchHooks, check_child
 from .proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .selection import Strategy
 
@@ -71,7 +72,8 @@ class LoopSettings:
     stop: threading.Event = field(default_factory=threading.Event)
 
 
-class Loop:
+class Loop(SearchHooks):
+    job_type = Job
     def __init__(self, archive: Archive, settings: LoopSettings, plan: list[StagePlan],
                  proposer: Proposer, strategy: Strategy, executor: Any, reporter: Any,
                  sandbox: Any = None):
@@ -159,7 +161,7 @@ class Loop:
         for job in pending if not self.stopping else []:
             if job.agent is None:
                 self._start_proposal(job)
-            else:
+            elif not self._duplicate_on_resume(job):
                 self._continue_eval(job)
         try:
             while True:
@@ -267,7 +269,7 @@ class Loop:
         except OSError as exc:
             self._host_fault(job, "propose", classify(exc) or HostFault("disk", str(exc)))
             return
-        checks = _Checks(self.search.dedup, self.search.precheck, self.fps, self.plan[0].locator
+        checks = Checks(self.search.dedup, self.search.precheck, self.fps, self.plan[0].locator
                          or self.plan[0].suite if self.plan else None, self.s)
         fut = self.propose_pool.submit(_propose_job, self.a, self.proposer, job,
                                        self.sandbox, dict(self.s.env or {}), checks)
@@ -464,93 +466,8 @@ class Loop:
                 ag.id, None if best is None or ag.parent is None else best.score):
             self._confirm(ag.id)
 
-    # -- the search's hooks (logic in searchlog / admission / scheduling) -------
-    def _outcome(self, agent: str, outcome: str) -> None:
-        searchlog.record_outcome(self.a, agent, run=self.s.run_id, outcome=outcome,
-                                 z=self.search.success_z, confidence=self.search.confidence)
-
-    def _duplicate(self, job: Job, fp: str) -> bool:
-        orig = self.fps.get(fp)
-        if orig is None or orig == job.agent:
-            return False
-        searchlog.mark_duplicate(self.a, job.agent, orig)
-        self.pop.add(job.agent, job.parent, "duplicate")
-        self.event("job_done", agent=job.agent, job=job.index, outcome="duplicate", of=orig)
-        self.reporter.child(job.agent, "duplicate", self.a.agent(job.agent).score,
-                            f"same program as {orig}")
-        self._outcome(job.agent, "duplicate")
-        return True
-
-    def _fingerprint_seeds(self) -> None:
-        from .dedup import fingerprint_dir
-        have = {aid for aid in self.fps.values()}
-        for aid in self.seed_ids:
-            if aid not in have and not self.a.query("SELECT 1 FROM fingerprints WHERE agent=?", [aid]):
-                with tempfile.TemporaryDirectory(prefix="dgm-fp-") as tmp:
-                    fp = fingerprint_dir(self.a.materialize(aid, Path(tmp) / "agent"))
-                searchlog.set_fingerprint(self.a, aid, fp)
-                self.fps.setdefault(fp, aid)
-
-    def _confirm(self, agent: str) -> None:
-        """Re-evaluate a possible best (and the seed, on the same stages) with more seeds."""
-        todo = self.confirmer.tasks(agent)
-        if self.seed_ids and agent != self.seed_ids[0]:
-            todo += [t for t in self.confirmer.tasks(self.seed_ids[0], stages_of=agent)
-                     if not self.confirmer.pending.get((t.agent, t.suite, t.stage, t.seed))]
-        for t in todo:
-            self.confirmer.pending[(t.agent, t.suite, t.stage, t.seed)] = 1
-            self._submit_stage(Job(-2, t.seed, agent=t.agent, confirm=t))
-
-    def _start_confirm(self, job: Job) -> None:
-        t = job.confirm
-        task = StageTask(repo=str(self.a.git.path), commit=self.a.agent(t.agent).commit_sha,
-                         suite=t.locator, stage=t.stage, seed=t.seed, device=self.s.device,
-                         sandbox=self.s.sandbox, image=self.s.image, env=dict(self.s.env or {}),
-                         network=self.s.network)
-        self.event("confirm_started", agent=t.agent, suite=t.suite, stage=t.stage, seed=t.seed)
-        self.futures[self.executor.submit(evaluate_stage, task)] = ("confirm", job)
-
-    def _on_confirm(self, job: Job, fut: cf.Future) -> None:
-        t = job.confirm
-        self.confirmer.pending.pop((t.agent, t.suite, t.stage, t.seed), None)
-        try:
-            outcome = fut.result()
-        except Exception as exc:  # infrastructure: the claim simply has one seed fewer
-            self.event("confirm_failed", agent=t.agent, seed=t.seed, reason=f"{type(exc).__name__}: {exc}")
-            return
-        searchlog.record_confirmation(self.a, t.agent, t.suite, t.stage, t.seed, outcome.results,
-                                      self.s.run_id)
-        self.event("confirm_done", agent=t.agent, suite=t.suite, stage=t.stage, seed=t.seed,
-                   score=outcome.score)
-
-    def _pump(self) -> None:
-        while self.slots.ready and self.slots.may_evaluate(self._in_eval()):
-            self._start_stage(self.slots.ready.popleft())
-
-    def _report_claim(self) -> None:
-        if not self.seed_ids or self.search.confirm_seeds == 0:
-            return
-        claim = self.confirmer.claim(self.seed_ids[0])
-        if claim is not None:
-            self.event("best_claim", agent=claim.agent, mean=claim.mean, seeds=claim.seeds,
-                       gain=None if claim.gain is None else [claim.gain.mean, claim.gain.lo, claim.gain.hi],
-                       seed_sd=claim.seed_sd)
-            self.reporter.message(claim.line(self.seed_ids[0]))
-
-
-@dataclass
-class _Checks:
-    """What a proposal worker checks on its child before the scheduler sees it."""
-
-    dedup: bool
-    precheck: bool
-    known: dict  # fingerprint -> agent (the scheduler's; read only here)
-    suite: str | None  # the first stage's suite locator, for its dynamic pre-check
-    settings: LoopSettings
-
-
 def _propose_job(archive: Archive, proposer: Proposer, job: Job, sandbox: Any,
-                 env: dict, checks: _Checks | None = None
+                 env: dict, checks: Checks | None = None
                  ) -> tuple[Proposal | ProposalRejected | HostFault, Any, float, dict]:
     """Worker side of a proposal: check the parent out, propose, and write the child's
     git objects (``prepare_child``); fingerprint and pre-check the child; the scheduler
@@ -565,31 +482,9 @@ def _propose_job(archive: Archive, proposer: Proposer, job: Job, sandbox: Any,
         result: Proposal | ProposalRejected = proposer.propose(ctx)
         prep = archive.prepare_child(job.parent, result.diff, result.summary)
         if checks is not None and prep.reason is None and (checks.dedup or checks.precheck):
-            found = _check_child(archive, job, prep, checks)
+            found = check_child(archive, job, prep, checks)
     except ProposalRejected as rej:
         result = rej
     except Exception as exc:  # host faults are retried; a proposer bug is recorded as a rejection
         result = classify(exc) or ProposalRejected(f"proposer error: {type(exc).__name__}: {exc}")
     return result, prep, time.monotonic() - t0, found
-
-
-def _check_child(archive: Archive, job: Job, prep: Any, checks: _Checks) -> dict:
-    from .dedup import fingerprint_dir
-    from .precheck import dynamic_check, static_check
-
-    child = archive.git.materialize(prep.commit, job.work / "child")
-    found: dict = {}
-    if checks.dedup:
-        found["fingerprint"] = fingerprint_dir(child)
-        if found["fingerprint"] in checks.known:
-            return found  # a duplicate is never evaluated: nothing to pre-check
-    if checks.precheck:
-        parent = archive.materialize(job.parent, job.work / "parent-clean")
-        why = static_check(child, parent)
-        if why is None and checks.suite is not None:
-            s = checks.settings
-            why = dynamic_check(child, checks.suite, seed=s.seed, sandbox=s.sandbox, image=s.image,
-                                device=s.device, env=dict(s.env or {}), work=job.work / "check")
-        if why:
-            found["precheck"] = why
-    return found

@@ -85,7 +85,10 @@ def dynamic_check(child: Path, suite_locator: str, *, seed: int, sandbox: str,
     from .evaluation import Runtime
     from .suites import EvalContext
 
-    suite = Runtime.suite(suite_locator)
+    try:
+        suite = Runtime.suite(suite_locator)
+    except Exception:  # the suite's own problem: its stage reports it, not the child's
+        return None
     check = getattr(suite, "precheck", None)
     if check is None:
         return None

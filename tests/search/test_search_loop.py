@@ -141,3 +141,21 @@ def test_parameter_choice_learns_from_outcomes_too(tmp_path):
     picks = [tuple(thompson_top(["slope", "offset", "damping"], {"slope": (9, 10), "damping": (0, 10)},
                                 1, random.Random(i))) for i in range(1000)]
     assert picks.count(("slope",)) > 600 and picks.count(("damping",)) < 50
+
+
+def test_a_duplicate_committed_just_before_a_crash_is_not_evaluated_on_resume(tmp_path):
+    from dgm import searchlog
+    run_toy(tmp_path / "a", 1, Scripted([REAL]), selection="greedy", **{"search.confirm_seeds": 0})
+    with Archive.open(tmp_path / "a") as a:  # as a crash leaves it: committed, fingerprinted
+        seed = a.query("SELECT id FROM agents WHERE parent IS NULL")[0][0]
+        code = a.git.read_file(a.agent(seed).commit_sha, "predict.py").decode()
+        from dgm.proposers.textdiff import file_diff
+        r = a.add_child(seed, file_diff("predict.py", code, code.replace(*QUOTE)), summary="quote",
+                        proposer="mutation", run=a.run_info()["id"], job=99)
+        fp = a.query("SELECT hash FROM fingerprints WHERE agent=?", [seed])[0][0]
+        searchlog.set_fingerprint(a, r.agent_id, fp)
+    s = run_toy(tmp_path / "a", 1, Scripted([REAL]), selection="greedy", **{"search.confirm_seeds": 0})
+    assert s.children == 1
+    with Archive.open(tmp_path / "a", readonly=True) as a:
+        assert a.agent(r.agent_id).status == "duplicate"
+        assert a.query("SELECT COUNT(*) FROM evaluations WHERE agent=?", [r.agent_id]) == [(0,)]
