@@ -61,7 +61,7 @@ def propose_focused(proposer, ctx: ProposeContext) -> Proposal:
     params = proposer._params()
     if constrained:
         params["response_format"] = response_format(
-            focus, cfg.max_edits, replace_chars=160 if cfg.single_line else 800,
+            focus, cfg.max_edits, replace_chars=120 if cfg.single_line else 800,
             single_line=cfg.single_line)  # short strings: a tiny model rambles to the token limit
     summary = ""
     for attempt in (1, 2):
