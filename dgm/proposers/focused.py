@@ -60,8 +60,9 @@ def propose_focused(proposer, ctx: ProposeContext) -> Proposal:
     transcript.append(f"## user\n\n{messages[1]['content']}")
     params = proposer._params()
     if constrained:
-        params["response_format"] = response_format(focus, cfg.max_edits,
-                                                    single_line=cfg.single_line)
+        params["response_format"] = response_format(
+            focus, cfg.max_edits, replace_chars=120 if cfg.single_line else 800,
+            single_line=cfg.single_line)  # short strings: a tiny model rambles to the token limit
     summary = ""
     for attempt in (1, 2):
         try:

@@ -122,3 +122,20 @@ def test_prompts_are_package_data():
     assert "{path}" in prompt("format_json") and "{errors}" in prompt("focused_retry")
     data = (ROOT / "pyproject.toml").read_text()
     assert '"dgm.proposers" = ["prompts/*.md"]' in data
+
+
+def test_single_line_schema_keeps_the_left_hand_side_and_valid_json_text(tmp_path):
+    import re
+    agent = tmp_path / "a"
+    agent.mkdir()
+    (agent / "config.py").write_text('"""Doc."""\nSMALL = {\n    "lr": 1e-3,\n}\n# note\nx = 1\n')
+    focus = choose_focus(agent, [], random.Random(0), 4000)
+    alts = answer_schema(focus, 1, 40, single_line=True)["properties"]["edits"]["items"]["anyOf"]
+    by_line = {a["properties"]["search"]["const"]: a["properties"]["replace"]["pattern"] for a in alts}
+    assert set(by_line) == {"SMALL = {", '    "lr": 1e-3,', "}", "x = 1"}  # no docstring, comment
+    lr = by_line['    "lr": 1e-3,']
+    as_json = lambda v: json.dumps(v)[1:-1]  # noqa: E731  (the server matches the JSON text)
+    assert re.match(lr, as_json('    "lr": 3e-3,'))
+    assert not re.match(lr, as_json('    "wd": 3e-3,'))  # the key is kept
+    assert not re.match(lr, '    \\"lr\\": 3e-3", "x": "')  # no bare quote ends the string
+    assert not re.match(by_line["x = 1"], as_json("x = " + "9" * 41))  # length bound

@@ -111,7 +111,10 @@ def test_sandbox_unsafe_needs_the_explicit_flag(tmp_path):
     assert r.returncode != 0 and "--unsafe" in r.stderr
 
 
-def test_coding_domain_without_endpoint_fails_at_once(tmp_path):
+def test_coding_domain_without_endpoint_fails_at_once(tmp_path, monkeypatch):
+    # no endpoint and no local model installed (with one, the run would serve it)
+    monkeypatch.setenv("DGM_MODEL_DIR", str(tmp_path / "no-models"))
     r = run_dgm([DGM, "run", "--domain", "coding", "--archive", str(tmp_path / "a")], timeout=60)
     assert r.returncode != 0
-    assert "model endpoint" in r.stderr and "Traceback" not in r.stderr
+    assert "no endpoint is configured" in r.stderr and "not installed" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "a").exists()
