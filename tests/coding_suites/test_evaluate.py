@@ -70,7 +70,7 @@ def test_the_engines_extra_mounts_and_env_reach_the_agent(coding_sandbox, tmp_pa
 
 def test_exit_code_is_ignored_and_the_diff_cannot_be_hidden(coding_sandbox, tmp_path):
     """The saboteur exits 3, commits its work (so `git diff HEAD` is empty), adds a
-    conftest.py and makes its transcript a symlink to /etc/passwd."""
+    test file (ignored) and makes its transcript a symlink to /etc/passwd."""
     agent = make_agent(tmp_path, "saboteur", gold_answers(IDS[:1]))
     c = ctx(coding_sandbox, tmp_path)
     out = small(SWE, IDS).evaluate(agent, 0, c)
