@@ -34,7 +34,9 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import DgmError
 from .gguf_meta import GGUFError, read_metadata
-from .registry import ModelSpec, cache_dir, model_path
+from .registry import ModelSpec, model_path
 
 RECORD = "installed.json"
 

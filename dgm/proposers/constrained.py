@@ -19,7 +19,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from .edits import Edit, EditError, parse_edits
+from .edits import EditError, parse_edits
 from .focus import Focus
 
 

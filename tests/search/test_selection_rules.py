@@ -65,7 +65,8 @@ def test_population_counts_failed_rejected_and_duplicate_children():
 
 def qd_cands():
     # two pools; agents 1 and 2 share a niche (2 is better), 3 and 4 are elsewhere
-    t = lambda a, b: {"p1/c/000": a, "p1/c/001": a, "p2/c/000": b}
+    def t(a, b):
+        return {"p1/c/000": a, "p1/c/001": a, "p2/c/000": b}
     return [member(1, 0.50, tasks=t(0.9, 0.1)), member(2, 0.55, tasks=t(0.95, 0.1)),
             member(3, 0.40, tasks=t(0.1, 0.9)), member(4, 0.45, tasks=t(0.6, 0.6))]
 

@@ -30,7 +30,6 @@ from pathlib import Path
 
 SUITE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(SUITE))
-import scorer  # noqa: E402  (loads codingkit as dgm_codingkit)
 from dgm_codingkit import gitrepo, miniyaml, taskrepo  # noqa: E402
 
 PASSING = ("PASSED", "XFAIL")
