@@ -19,7 +19,7 @@ from .config import RunConfig, load_config
 from .errors import DgmError
 from .progress import Reporter
 from .resources import new_archive_path
-from .hygiene import claim, sweep
+from .hygiene import claim, claimed, release, sweep
 from .runner import RunSummary, execute, prepare
 
 ReporterArg = Union[Reporter, Callable[[RunConfig], Reporter], None]
@@ -101,7 +101,9 @@ class Run:
         swept = sweep()  # what killed runs left: their temp dirs, mounts and cgroups (only theirs)
         if swept:
             reporter.message(swept.line())
-        claim(prep.run_id)  # this run's own temp files live in one directory it owns
+        own_dir = not claimed()  # a Run inside a run's process shares that run's directory
+        if own_dir:
+            claim()  # this run's own temp files live in one directory it owns
         try:
             self.summary = execute(prep, reporter, stop=self._stop)
         except BaseException:  # e.g. a second Ctrl-C: let go of everything, then re-raise
@@ -109,6 +111,8 @@ class Run:
             raise
         finally:
             prep.archive.close()
+            if own_dir:  # a library caller's process lives on: its $TMPDIR is given back
+                release()
         return self.summary
 
 

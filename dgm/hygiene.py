@@ -2,8 +2,9 @@
 
 A run puts every temporary directory it makes (proposal work dirs, evaluation
 dirs, scratch slots, bwrap's /etc, git index files, ...) under one directory of
-its own, ``$TMPDIR/dgm-run-PID-RUNID`` (``claim``: ``tempfile`` is pointed at
-it), its scratch mounts carry its pid (``dgm-slot-PID-*``) and so do its cgroups
+its own, ``$TMPDIR/dgm-run-PID-XXXXXXXX`` (``claim``: ``tempfile`` is pointed at
+it; short, because AF_UNIX socket paths under it, Ray's among them, are limited to
+107 bytes, and never nested in another run's directory for the same reason), its scratch mounts carry its pid (``dgm-slot-PID-*``) and so do its cgroups
 (``dgm-PID-*``). A SIGKILL leaves them; the next run's start (and ``dgm sandbox
 clean``) removes those whose pid is gone - and only those: a live run's, or
 anything not named so, is never touched.
@@ -114,28 +115,41 @@ def sweep(tmp_root: Path | None = None) -> Swept:
 
 _BASE: list[str] = []
 _ENV: list[str | None] = []  # $TMPDIR as it was before ``claim``
+_AT_EXIT: list[bool] = []
 
 
 def _base_tmp() -> str:
-    """The temp root before ``claim`` redirected ``tempfile`` (``$TMPDIR`` or /tmp)."""
-    return _BASE[0] if _BASE else tempfile.gettempdir()
+    """The temp root before ``claim`` redirected ``tempfile`` (``$TMPDIR`` or /tmp); when
+    that is itself a run's directory (a run started by a run inherits its $TMPDIR), the
+    directory that one lives in."""
+    if _BASE:
+        return _BASE[0]
+    base = Path(tempfile.gettempdir())
+    return str(base.parent) if RUN_DIR.match(base.name) else str(base)
 
 
-def claim(run_id: str) -> Path:
-    """Make this process's temp files live in its own run directory, removed at exit."""
+def claimed() -> bool:
+    """Whether this process already has its run directory."""
+    return bool(_BASE)
+
+
+def claim() -> Path:
+    """Make this process's temp files live in its own run directory, removed by
+    ``release`` (at the latest at exit)."""
     if _BASE:
         return Path(tempfile.gettempdir())
-    base = tempfile.gettempdir()
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)[:60]
+    base = _base_tmp()
     try:
-        own = Path(tempfile.mkdtemp(prefix=f"dgm-run-{os.getpid()}-{safe}-", dir=base))
+        own = Path(tempfile.mkdtemp(prefix=f"dgm-run-{os.getpid()}-", dir=base))
     except OSError:  # a full temp disk: the run's host-fault retries deal with it
         return Path(base)
     _BASE.append(base)
     _ENV.append(os.environ.get("TMPDIR"))
     tempfile.tempdir = str(own)
     os.environ["TMPDIR"] = str(own)  # git and other children we start put theirs there too
-    atexit.register(release)
+    if not _AT_EXIT:
+        _AT_EXIT.append(True)
+        atexit.register(release)
     return own
 
 

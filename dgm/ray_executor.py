@@ -136,8 +136,9 @@ def portable_suite(locator: str) -> str:
     """A suite of this checkout's evaluators/ travels by name; any other by its path."""
     path = Path(locator)
     try:
-        if path.is_absolute() and path.resolve().parent == EVALUATORS.resolve():
-            return path.name
+        real = path.resolve()  # a link into evaluators/ names the suite it points at
+        if path.is_absolute() and real.parent == EVALUATORS.resolve():
+            return real.name
     except OSError:
         pass
     return locator

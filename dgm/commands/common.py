@@ -69,6 +69,11 @@ def cli_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
+        except GitError as exc:  # a damaged or incomplete git store (a missing object, ...);
+            # a DgmError too, so it goes first
+            if STATE["debug"]:
+                raise
+            fail(f"the archive's git store cannot be read: {str(exc)[:500]}")
         except DgmError as exc:
             if STATE["debug"]:
                 raise
@@ -76,10 +81,6 @@ def cli_errors(fn: F) -> F:
         except BrokenPipeError:  # `dgm diff | head`: the reader left; stop quietly
             quiet_closed_pipe()
             raise typer.Exit(0) from None
-        except GitError as exc:  # a damaged or incomplete git store (a missing object, ...)
-            if STATE["debug"]:
-                raise
-            fail(f"the archive's git store cannot be read: {str(exc)[:500]}")
         except sqlite3.DatabaseError as exc:
             if STATE["debug"]:
                 raise

@@ -32,10 +32,11 @@ def check(cfg: Any, what: str) -> ModelSpec:
     if importlib.util.find_spec("xllamacpp") is None:
         raise ConfigError(f"{what} needs a model: no endpoint is configured (--model-url) and the "
                           "local llama.cpp server is not installed (pip install -e '.[model]' or "
-                          "make setup)")
+                          "make setup), or set base_url under [run.model]")
     if installed(s) is None:
         raise ConfigError(f"{what} needs a model: no endpoint is configured (--model-url) and the "
-                          f"local model {s.name} is not installed: run `dgm model install {s.name}`")
+                          f"local model {s.name} is not installed: run `dgm model install {s.name}`, "
+                          "or set base_url under [run.model]")
     return s
 
 

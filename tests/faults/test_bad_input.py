@@ -96,7 +96,8 @@ def check_one_line(r: subprocess.CompletedProcess, needle: str) -> None:
 def test_bad_input_before_a_run(tmp_path, case):
     args, needle = case(tmp_path)
     before = snapshot(tmp_path)
-    r = dgm(args, timeout=60)
+    # no local model to fall back on: without an endpoint the message names [run.model]
+    r = dgm(args, timeout=60, env={"DGM_MODEL_DIR": str(tmp_path / "no-models")})
     check_one_line(r, needle)
     assert not (tmp_path / "a").exists()
     assert snapshot(tmp_path) == before  # no staging directory, nothing else

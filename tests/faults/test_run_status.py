@@ -149,7 +149,8 @@ def test_a_disk_full_for_a_few_seconds_is_retried_and_never_blamed_on_an_agent(t
     with Archive.open(arch, readonly=True) as a:
         assert a.run_info()["status"] == "finished"
         children = a.query("SELECT status, reason FROM agents WHERE parent IS NOT NULL")
-        assert len(children) == budget
+        # duplicates of an archived program are recorded but cost no budget (docs/search.md)
+        assert len([c for c in children if c[0] != "duplicate"]) == budget, children
         assert all(s != "failed" for s, _ in children), children
         reasons = [r for r, in a.query("SELECT reason FROM proposals WHERE status='rejected'")]
         assert not [r for r in reasons if "space" in (r or "").lower() or "errno" in (r or "").lower()]

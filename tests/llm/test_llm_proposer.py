@@ -127,9 +127,10 @@ def test_noop_edit_is_rejected_not_committed(fake_openai, gateway, world):
 def test_model_failures_and_budget_become_rejections(fake_openai, make_gateway, world):
     from dgm.faults import HostFault
 
-    # a prompt is ~4,300 tokens (~17 kB, so its worst case is ~18,000 with 1,000 of output):
-    # room for two calls' usage plus one worst case, not for a third call
-    gw = make_gateway(max_retries=1, budget_tokens=24000, max_output_tokens=1000)
+    # a prompt is ~4,900 tokens (~19.8 kB, so its worst case is ~20,800 with 1,000 of output):
+    # room for one call's usage plus the retry's worst case (~25,900), not for two calls'
+    # usage plus a third's worst case (~30,500)
+    gw = make_gateway(max_retries=1, budget_tokens=28000, max_output_tokens=1000)
     fake_openai.push(Fault("500"), Fault("500"))
     # an endpoint that keeps failing is the host's fault, not the proposal's (docs/faults.md)
     with pytest.raises(HostFault, match="model call failed.*gave up after 2 attempts") as info:

@@ -114,6 +114,9 @@ def test_ray_options_from_config_and_environment():
         RayOptions.from_config(SimpleNamespace(device="cpu", ray={"cpus": 1}), {})
 
 
-def test_suites_travel_by_name_when_they_are_the_checkouts_own():
+def test_suites_travel_by_name_when_they_are_the_checkouts_own(tmp_path):
     assert portable_suite(str(EVALUATORS / "icl")) == "icl"
-    assert portable_suite(str(TOY / "suite")) == str(TOY / "suite")
+    assert portable_suite(str(TOY / "suite")) == "toy-fit"  # a link into evaluators/
+    outside = tmp_path / "suite"
+    outside.mkdir()
+    assert portable_suite(str(outside)) == str(outside)
