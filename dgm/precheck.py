@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .proposers.mutation import python_files
-from .proposers.searchspace import SpaceError, load_space
+from .proposers.searchspace import NotConstant, SpaceError, load_space
 
 
 def _imports(files: dict[str, str]) -> set[str] | str:
@@ -66,6 +66,8 @@ def static_check(child: Path, parent: Path) -> str | None:
             why = space.violation(space.read(files))
             if why and _parent_valid(parent):
                 return f"configuration outside the declared search space: {why}"
+    except NotConstant:  # a computed value is the agent's right: its evaluation judges it
+        return None
     except (SpaceError, SyntaxError, ValueError) as exc:
         return f"search space unreadable: {exc}"
     return None

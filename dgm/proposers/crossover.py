@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..gitstore import GitError
-from .searchspace import Space, SpaceError, locate
+from .searchspace import Space, SpaceError, constant, locate
 from .textdiff import tree_diff
 
 DONORS = 8  # the best admitted agents outside the parent's lineage that may be chosen
@@ -58,7 +58,7 @@ def merge_params(space: Space, path: str, base: str, ours: str, theirs: str) -> 
     params = [p for p in space.params if p.file == path]
     try:
         trees = [ast.parse(t) for t in (base, ours, theirs)]
-        vals = [{p.name: ast.literal_eval(locate(t, p.path)) for p in params} for t in trees]
+        vals = [{p.name: constant(locate(t, p.path)) for p in params} for t in trees]
         for side, tree in ((1, trees[1]), (2, trees[2])):  # nothing but values may differ
             rewritten = space.write({path: base}, vals[side]).get(path, base)
             if ast.dump(ast.parse(rewritten)) != ast.dump(tree):

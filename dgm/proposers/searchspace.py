@@ -96,7 +96,7 @@ class Space:
             if p.file not in files:
                 raise SpaceError(f"{SPACE_FILE}: parameter {p.name}: no file {p.file}")
             tree = trees.setdefault(p.file, ast.parse(files[p.file]))
-            out[p.name] = ast.literal_eval(locate(tree, p.path))
+            out[p.name] = constant(locate(tree, p.path))
         return out
 
     def write(self, files: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
@@ -112,7 +112,7 @@ class Space:
             edits = []
             for p in params:
                 node = locate(tree, p.path)
-                if ast.literal_eval(node) == values[p.name] and type(ast.literal_eval(node)) is type(values[p.name]):
+                if constant(node) == values[p.name] and type(constant(node)) is type(values[p.name]):
                     continue
                 edits.append((node, literal_source(values[p.name], _segment(text, node))))
             new = text
@@ -165,6 +165,24 @@ class Space:
 
 class SpaceError(ConfigError):
     """The agent's search.toml is malformed (one line, naming the entry)."""
+
+
+class NotConstant(SpaceError):
+    """A parameter's value is computed (it names something, calls something): it has no
+    value the host can know without running the agent."""
+
+
+def constant(node: ast.expr) -> Any:
+    """The value of a parameter's node: a literal, or arithmetic over numeric literals
+    (``0.5 * 3e-3``, ``-1``, ``2 ** 10``), evaluated within ``_arith``'s bounds."""
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    try:
+        return _eval(node, {}, ast.unparse(node)[:80])
+    except SpaceError as exc:
+        raise NotConstant(f"{SPACE_FILE}: a parameter is computed, not a constant ({exc})") from None
 
 
 def locate(tree: ast.Module, path: str) -> ast.expr:
@@ -246,6 +264,27 @@ def safe_eval(expr: str, names: dict[str, Any]) -> Any:
     return _eval(tree.body, names, expr)
 
 
+_MAX_BITS = 4096  # search.toml and the parameter files are the agent's: no 10 ** 10 ** 9
+
+
+def _arith(op: ast.operator, a: Any, b: Any, expr: str) -> Any:
+    """``a op b`` within bounds: sequences only add, ints stay under _MAX_BITS bits."""
+    numbers = all(isinstance(v, (int, float)) for v in (a, b))
+    if not numbers and not isinstance(op, ast.Add):
+        raise SpaceError(f"{SPACE_FILE}: `{expr}` applies {type(op).__name__} to a non-number")
+    if isinstance(op, ast.Pow) and isinstance(a, int) and isinstance(b, int) and \
+            abs(b) * max(1, abs(a).bit_length()) > _MAX_BITS:
+        raise SpaceError(f"{SPACE_FILE}: `{expr}` is too large")
+    try:
+        out = _BIN[type(op)](a, b)
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        raise SpaceError(f"{SPACE_FILE}: `{expr}`: {exc}") from None
+    if isinstance(out, int) and out.bit_length() > _MAX_BITS or \
+            isinstance(out, (str, tuple)) and len(out) > 100_000:
+        raise SpaceError(f"{SPACE_FILE}: `{expr}` is too large")
+    return out
+
+
 def _eval(n: ast.AST, names: dict[str, Any], expr: str) -> Any:
     if isinstance(n, ast.Constant):
         return n.value
@@ -256,7 +295,7 @@ def _eval(n: ast.AST, names: dict[str, Any], expr: str) -> Any:
     if isinstance(n, (ast.Tuple, ast.List)):
         return tuple(_eval(e, names, expr) for e in n.elts)
     if isinstance(n, ast.BinOp) and type(n.op) in _BIN:
-        return _BIN[type(n.op)](_eval(n.left, names, expr), _eval(n.right, names, expr))
+        return _arith(n.op, _eval(n.left, names, expr), _eval(n.right, names, expr), expr)
     if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.Not, ast.UAdd)):
         v = _eval(n.operand, names, expr)
         return -v if isinstance(n.op, ast.USub) else (not v) if isinstance(n.op, ast.Not) else +v

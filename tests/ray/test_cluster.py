@@ -104,9 +104,11 @@ def test_lost_evaluation_without_retries_is_failed_then_driver_kill_resumes(clus
     driver = subprocess.Popen(args, cwd=ROOT, env={**cluster.env, "DGM_RAY_MAX_RETRIES": "0"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        # The first evaluation is the seed's (children are proposed after it): kill a child's.
-        evs = cluster.wait_for(lambda e: [x for x in running(e) if x != e[0]], what="a child's evaluation")
-        victim = [x for x in running(evs) if x != evs[0]][0]
+        # The first evaluation is the seed's (children are proposed after it; the seed's
+        # confirmation re-runs share its code): kill a child's.
+        evs = cluster.wait_for(lambda e: [x for x in running(e) if x.code != e[0].code],
+                               what="a child's evaluation")
+        victim = [x for x in running(evs) if x.code != evs[0].code][0]
         os.kill(victim.pid, signal.SIGKILL)
         _wait(lambda: _failed(arch), what="the lost evaluation to be recorded as failed")
         evs = cluster.wait_for(lambda e: [x for x in running(e) if x.pid != victim.pid and x.t > victim.t],
@@ -162,7 +164,11 @@ def test_killing_a_worker_process_and_then_a_node_loses_nothing(cluster, tmp_pat
     ends = [e for e in evs if e.event == "end"]
     assert len(starts) == len(ends) + len(killed)
     with Archive.open(arch, readonly=True) as a:
-        assert len(ends) == a.query("SELECT COUNT(*) FROM (SELECT DISTINCT agent, stage FROM evaluations)")[0][0]
+        stages = a.query("SELECT COUNT(*) FROM (SELECT DISTINCT agent, stage FROM evaluations)")[0][0]
+        # the best agent's re-runs on other seeds (docs/search.md) are evaluations too
+        confirms = a.query("SELECT COUNT(*) FROM (SELECT DISTINCT agent, suite, stage, seed "
+                           "FROM confirmations)")[0][0]
+        assert len(ends) == stages + confirms
     for k in killed:  # each killed evaluation ran again, to its end, after its kill
         assert any(e.code == k.code and e.t > k.t for e in ends), (k, evs)
     # resume on the surviving head node alone

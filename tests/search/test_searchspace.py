@@ -135,3 +135,33 @@ def test_constraint_expressions_cannot_call_or_reach_attributes():
             safe_eval(bad, {"a": 1, "f": print})
     with pytest.raises(SpaceError, match="no parameter"):
         safe_eval("zz > 1", {"a": 1})
+
+
+def test_constraints_and_values_are_bounded_arithmetic():
+    """search.toml and the parameter files are the agent's: no host-hanging arithmetic."""
+    for huge in ("10 ** 10 ** 9", "a ** 100000", "'x' * 10 ** 9", "(1,) * 10 ** 9"):
+        with pytest.raises(SpaceError):
+            safe_eval(huge, {"a": 3})
+    assert safe_eval("2 ** 10 + a", {"a": 1}) == 1025
+
+
+def test_computed_values_read_as_numbers_and_names_are_not_rejected(tmp_path):
+    """`"lr": 0.5 * 3e-3` is a number the pre-check can check; a value computed from a name
+    has none the host can know: the pre-check leaves it to the evaluation."""
+    from dgm.precheck import static_check
+
+    line = next(ln for ln in (META / "config.py").read_text().splitlines() if '"lr": ' in ln)
+    for new, check in ((line.replace('"lr": ', '"lr": 0.5 * '), True),
+                       (line.replace('"lr": ', '"lr": len("ab") * '), False)):
+        child = tmp_path / f"child-{check}"
+        shutil.copytree(META, child)
+        (child / "config.py").write_text((META / "config.py").read_text().replace(line, new))
+        assert static_check(child, META) is None
+        if check:
+            values = load_space(child).read(python_files(child))
+            assert values["lr"] == pytest.approx(0.5 * SEED_VALUES["lr"])
+    big = tmp_path / "child-big"
+    shutil.copytree(META, big)
+    (big / "config.py").write_text((META / "config.py").read_text().replace(
+        line, line.replace('"lr": ', '"lr": 1e300 ** 1e300 * ')))
+    assert static_check(big, META) is None  # an overflow is no constant: not the host's to judge
