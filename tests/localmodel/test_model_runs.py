@@ -61,21 +61,26 @@ def test_llm_run_on_icl_with_the_real_local_model(default_model, tmp_path):
     with Archive.open(arch, readonly=True) as a:
         assert a.check() == []
         run_id = a.run_info()["id"]
-        rows = a.query("SELECT agent, status, reason FROM proposals WHERE run=? AND proposer='llm'",
-                       [run_id])
+        rows = a.query("SELECT agent, status, reason, diff FROM proposals WHERE run=? "
+                       "AND proposer='llm'", [run_id])
         assert rows, "no proposal was made"
         answers = [t for t in _model_answers(a, run_id) if t.strip()]
         assert answers, "the model's answers were not recorded"
-        committed = [ag for ag, st, _ in rows if st == "committed"]
+        committed = [ag for ag, st, _, _ in rows if st == "committed"]
         for agent in committed:  # applied, committed and evaluated
             (parent, status), = a.query("SELECT parent, status FROM agents WHERE id=?", [agent])
             assert parent is not None and a.diff(agent).strip()
             assert a.query("SELECT COUNT(*) FROM evaluations WHERE agent=?", [agent])[0][0] > 0
             assert status in ("admitted", "rejected")
-        for _, status, reason in rows:
-            if status != "committed":  # rejected with the reason and the model's answer
-                assert "edits rejected after one retry" in reason or "model call" in reason
-                assert "last answer:" in reason or "model call" in reason
+        for _, status, reason, diff in rows:
+            if status == "committed":
+                continue
+            if reason.startswith("pre-check failed"):  # applied, then refused unevaluated
+                assert diff and diff.strip(), reason
+                continue
+            # rejected with the reason and the model's answer
+            assert "edits rejected after one retry" in reason or "model call" in reason
+            assert "last answer:" in reason or "model call" in reason
         usage = a.query("SELECT model, prompt_tokens, completion_tokens, cost FROM usage "
                         "WHERE run=?", [run_id])
         assert usage and all(m == default_model.name and p > 0 and c > 0 and cost == 0
