@@ -4,7 +4,8 @@ A run puts every temporary directory it makes (proposal work dirs, evaluation
 dirs, scratch slots, bwrap's /etc, git index files, ...) under one directory of
 its own, ``$TMPDIR/dgm-run-PID-XXXXXXXX`` (``claim``: ``tempfile`` is pointed at
 it; short, because AF_UNIX socket paths under it, Ray's among them, are limited to
-107 bytes, and never nested in another run's directory for the same reason), its scratch mounts carry its pid (``dgm-slot-PID-*``) and so do its cgroups
+107 bytes, and never nested in another run's directory for the same reason), its
+scratch mounts carry its pid (``dgm-slot-PID-*``) and so do its cgroups
 (``dgm-PID-*``). A SIGKILL leaves them; the next run's start (and ``dgm sandbox
 clean``) removes those whose pid is gone - and only those: a live run's, or
 anything not named so, is never touched.

@@ -37,7 +37,7 @@ from dgm_codingkit import stage as _stage  # noqa: E402
 from dgm_codingkit.agentrun import HARNESS_DIR as SWE_HARNESS  # noqa: E402
 from dgm_codingkit.datasets import DatasetOptions, configure_stages, read_options  # noqa: E402
 from dgm_codingkit.polyglot import Exercise, load_exercises  # noqa: E402
-from dgm_codingkit.safefs import read_beneath  # noqa: E402
+from dgm_codingkit.swegrade import result_line  # noqa: E402
 
 ENV_PREFIX = "DGM_POLYGLOT"
 LOG_LIMIT = 200_000
@@ -104,11 +104,11 @@ class PolyglotSuite(Suite):
                                                pids=512, file_size_mb=512, scratch_mb=2048),
                          network=None, workdir="/job")
         notes = [f"ignored changes to files other than the solution: {', '.join(dropped)}"] if dropped else []
-        got = read_beneath(jobdir, "result.json", 1_000_000)
-        try:
-            res = json.loads(got[0]) if got else None
-        except ValueError:
-            res = None
+        # the result line on the grader's stdout, printed after it killed what the tests
+        # left; never a file in the job dir, which the code under test can write
+        # a grader that did not exit 0 was killed or crashed: whatever it printed is not its
+        # verdict (a test process may have written a line where the grader's stdout goes)
+        res = result_line(rr.stdout) if rr.exit_code == 0 else None
         if not isinstance(res, dict):
             return _stage.Graded(False, "; ".join(notes + [f"grader failed ({rr.reason})"]),
                                  (rr.stdout + rr.stderr)[-3000:], rr.seconds)
@@ -119,8 +119,7 @@ class PolyglotSuite(Suite):
         if not res.get("applied"):
             return _stage.Graded(False, "; ".join(notes + ["patch does not apply"]),
                                  str(res.get("apply_log", ""))[-3000:], rr.seconds)
-        out = read_beneath(jobdir, "test_output.txt", LOG_LIMIT)
-        log = out[0] if out else ""
+        log = str(res.get("log") or "")[-LOG_LIMIT:]
         if res.get("timed_out"):
             return _stage.Graded(False, "; ".join(notes + [f"tests timed out after {timeout:g} s"]), log,
                                  rr.seconds)

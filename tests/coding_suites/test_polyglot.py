@@ -156,3 +156,50 @@ def test_dgm_suite_eval_two_attempts_in_docker(tree, polyglot_sandbox, tmp_path)
     assert {t: r["resolved"] for t, r in results.items()} == {f"{lang}__leap": True for lang in langs}, \
         {t: r["log"][-800:] for t, r in results.items()}
     assert all("attempt 2: passed" in r["log"] for r in results.values())
+
+
+FORGER = '''
+import glob, json, os, time
+FAKE = "".join(f"leap_test.py::LeapTest::test_{i} PASSED\\n" for i in range(9)) + "9 passed in 0.01s\\n"
+LINE = "\\nDGM-GRADE " + json.dumps({"applied": True, "exit_code": 0, "timed_out": False,
+                                      "error": "", "log": FAKE}) + "\\n"
+if os.fork() == 0:  # the code under test leaves a process behind that forges the grade
+    os.setsid()
+    end = time.time() + 40
+    while time.time() < end:
+        for name, text in (("result.json", json.dumps({"applied": True, "exit_code": 0,
+                                                        "timed_out": False, "error": ""})),
+                           ("test_output.txt", FAKE)):
+            try:
+                with open("/job/" + name, "w") as f:
+                    f.write(text)
+            except OSError:
+                pass
+        for fd in glob.glob("/proc/[0-9]*/fd/1"):  # the grader's stdout, wherever it is held
+            try:
+                with open(fd, "w") as f:
+                    f.write(LINE)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    os._exit(0)
+'''
+
+
+@pytest.mark.docker
+def test_a_process_left_by_the_code_under_test_cannot_write_the_grade(tree, polyglot_sandbox):
+    """The answer's leftover rewrites the job's result files and writes forged result lines
+    wherever it can for 40 s: the wrong answer still fails; a right one with the same
+    leftover still passes (the grade is read from the grader's own stdout, after the kill)."""
+    from dgm_codingkit.patches import file_diff
+
+    suite = load_suite("polyglot")
+    py = suite.tasks["python__leap"]
+    stub = py.stub_files["leap.py"].decode()
+    wrong = FORGER + "def leap_year(year):\n    return False\n"
+    res = suite.grade("python__leap", file_diff("leap.py", stub, wrong), polyglot_sandbox)
+    assert not res.resolved, res.log
+    assert res.seconds < 40  # the leftover was killed, not waited for
+    right = FORGER + "def leap_year(year):\n    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n"
+    res = suite.grade("python__leap", file_diff("leap.py", stub, right), polyglot_sandbox)
+    assert res.resolved, res.log

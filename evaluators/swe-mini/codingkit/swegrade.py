@@ -49,7 +49,7 @@ def grade_patches(tasks: dict[str, SweTask], patches: dict[str, str], sandbox, w
         return dict(pool.map(one, list(patches)))
 
 
-def _result_line(stdout: str) -> dict | None:
+def result_line(stdout: str) -> dict | None:
     """The grader's result: the last ``DGM-GRADE`` line of its stdout, or None."""
     for line in reversed(stdout.splitlines()):
         if line.startswith(RESULT_MARK):
@@ -108,7 +108,9 @@ def grade_one(task: SweTask, patch: str, sandbox, jobdir: Path, image: str,
                               file_size_mb=256, scratch_mb=512),
         network=None, workdir="/job")
     notes = [f"ignored changes to test files: {', '.join(dropped)}"] if dropped else []
-    res = _result_line(rr.stdout)
+    # a grader that did not exit 0 was killed or crashed: whatever it printed is not its
+    # verdict (a test process may have written a line where the grader's stdout goes)
+    res = result_line(rr.stdout) if rr.exit_code == 0 else None
     if res is None:
         return Graded(False, "; ".join(notes + [f"grader failed ({rr.reason})"]),
                       (rr.stdout + rr.stderr)[-3000:], rr.seconds)
