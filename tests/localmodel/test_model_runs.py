@@ -70,6 +70,10 @@ def test_llm_run_on_icl_with_the_real_local_model(default_model, tmp_path):
         for agent in committed:  # applied, committed and evaluated
             (parent, status), = a.query("SELECT parent, status FROM agents WHERE id=?", [agent])
             assert parent is not None and a.diff(agent).strip()
+            if status == "duplicate":
+                continue  # the same program as an archived agent: recorded, not evaluated again
+            if status in ("proposed", "evaluating"):
+                continue  # cut by --wall-time: left for `dgm run --resume`, not scored
             assert a.query("SELECT COUNT(*) FROM evaluations WHERE agent=?", [agent])[0][0] > 0
             assert status in ("admitted", "rejected")
         for _, status, reason, diff in rows:
