@@ -140,3 +140,38 @@ def test_killed_runs_leave_nothing_after_the_next_start(tmp_path):
     finally:
         live.kill()
         live.wait()
+
+
+CLAIM_SCRIPT = """
+import os, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import dgm
+from dgm import hygiene
+
+parent = Path(tempfile.gettempdir())  # $TMPDIR: another run's directory
+own = hygiene.claim()
+print(own.parent == parent.parent, own.name.startswith(f"dgm-run-{os.getpid()}-"), len(own.name) <= 30)
+hygiene.release()
+print(os.environ["TMPDIR"] == str(parent), tempfile.gettempdir() == str(parent), not own.exists())
+dgm.Run({"suites": [sys.argv[3]], "seed_agent": sys.argv[4], "children": 1, "workers": 1,
+         "sandbox": "unsafe"}, archive=sys.argv[2], unsafe=True, reporter=None).start()
+print(os.environ["TMPDIR"] == str(parent), tempfile.gettempdir() == str(parent),
+      not [p for p in parent.parent.iterdir() if p.name.startswith(f"dgm-run-{os.getpid()}-")])
+"""
+
+
+def test_a_run_dir_is_short_never_nested_and_given_back_by_a_library_run(tmp_path):
+    """AF_UNIX socket paths under a run's directory (the gateway's, Ray's) are capped at
+    107 bytes: a run started with another run's directory as $TMPDIR puts its own beside it,
+    and a library Run gives $TMPDIR back when it ends, so later runs do not nest in it."""
+    base = tmp_path / "tmp"
+    outer = base / "dgm-run-1-abcdefgh"  # pid 1 is alive: never swept
+    outer.mkdir(parents=True)
+    toy = ROOT / "tests" / "loop" / "toy"
+    r = subprocess.run([sys.executable, "-c", CLAIM_SCRIPT, str(ROOT), str(tmp_path / "a"),
+                        str(toy / "suite"), str(toy / "agent")],
+                       capture_output=True, text=True, timeout=180,
+                       env={**os.environ, "TMPDIR": str(outer)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split() == ["True"] * 9, r.stdout + r.stderr[-2000:]
