@@ -133,7 +133,10 @@ class MutationProposer(Proposer):
     def _space_move(self, op: str, space: Space, files: dict[str, str],
                     ctx: ProposeContext) -> Proposal | None:
         rng = ctx.rng
-        values = space.read(files)
+        try:
+            values = space.read(files)
+        except SpaceError:  # a computed parameter (NotConstant): no value to move from
+            return None
         active = space.active(values)
         numeric = [p.name for p in space.params if active[p.name] and p.type in ("int", "float")]
         discrete = [p.name for p in space.params if active[p.name] and p.type in ("choice", "bool")]
