@@ -349,22 +349,27 @@ def copy_tree(root: str | os.PathLike, rel: str | os.PathLike, dest: str | os.Pa
     return total
 
 
+def copy_counted(src: int, target: str | os.PathLike, size: int, mode: int = 0o644) -> None:
+    """Copy at most ``size`` bytes (what was counted, even if the file grew meanwhile) from
+    the open ``src`` into a new ``target``, never through a link."""
+    out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    try:
+        left = size
+        while left > 0:
+            data = os.read(src, min(left, 1 << 20))
+            if not data:
+                break
+            os.write(out, data)
+            left -= len(data)
+    finally:
+        os.close(out)
+
+
 def _copy_file(dfd: int, name: str, target: Path, size: int) -> None:
     src = os.open(name, _FILE_FLAGS, dir_fd=dfd)
     try:
-        if not stat.S_ISREG(os.fstat(src).st_mode):
-            return
-        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        try:
-            left = size  # never more than was counted, even if the file grew meanwhile
-            while left > 0:
-                data = os.read(src, min(left, 1 << 20))
-                if not data:
-                    break
-                os.write(out, data)
-                left -= len(data)
-        finally:
-            os.close(out)
+        if stat.S_ISREG(os.fstat(src).st_mode):
+            copy_counted(src, target, size)
     finally:
         os.close(src)
 

@@ -25,7 +25,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .readback import file_cost
+from .readback import copy_counted, file_cost
 
 _MS_NOSUID, _MS_NODEV = 2, 4
 _MNT_DETACH = 2
@@ -136,17 +136,7 @@ def _copy_regular(src: str, dst: str, size: int) -> None:
     """Copy at most ``size`` bytes (what was counted) from ``src`` to a new ``dst``; no links."""
     fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            left = size
-            while left > 0:
-                data = os.read(fd, min(left, 1 << 20))
-                if not data:
-                    break
-                os.write(out, data)
-                left -= len(data)
-        finally:
-            os.close(out)
+        copy_counted(fd, dst, size, 0o600)
     finally:
         os.close(fd)
 
