@@ -27,7 +27,9 @@ def test_baselines_table():
     acc_table = r.output[r.output.index("query accuracy"):]
     row = next(line for line in acc_table.splitlines() if line.startswith("| digits_heldout/ctx50 |"))
     ceil, chance, majority, nn1, knn5, centroid, lda, logreg = map(float, row.strip("| \n").split("|")[2:])
-    assert chance < 0.15 and nn1 > 0.6 and logreg > 0.6 and majority < 0.2 and ceil > 0.99
+    # the ceiling is the share of queries whose class occurs in the 50-example context: it
+    # depends on this machine's secret task salt (about 0.99 for 10 classes, not always above)
+    assert chance < 0.15 and nn1 > 0.6 and logreg > 0.6 and majority < 0.2 and 0.95 < ceil <= 1.0
     # the reference rows, scored with the agent's formula, precede the accuracies
     score_row = next(line for line in r.output.splitlines() if line.startswith("| digits_heldout/ctx50 |"))
     s_chance, s_nn1, s_centroid, s_lda, s_logreg = map(float, score_row.strip("| \n").split("|")[1:])
