@@ -50,6 +50,10 @@ class SearchHooks:
         self.reporter.child(job.agent, "duplicate", self.a.agent(job.agent).score,
                             f"same program as {orig}")
         self._outcome(job.agent, "duplicate")
+        if not known:
+            # a duplicate costs no budget, so a proposer that only repeats itself would loop
+            # until --wall-time: it counts toward a stall like a rejected proposal
+            self._rejected(f"duplicate: the same program as {orig}")
         return True
 
     def _fingerprint_seeds(self) -> None:

@@ -42,6 +42,18 @@ def test_duplicates_are_recorded_with_the_originals_results_and_not_evaluated(tm
         assert a.query("SELECT COUNT(DISTINCT agent) FROM evaluations")[0][0] == 4
 
 
+def test_a_proposer_that_only_repeats_itself_stalls_the_run_instead_of_looping(tmp_path):
+    # duplicates cost no budget: without a limit this run would never end
+    s = run_toy(tmp_path / "a", 1, Scripted([QUOTE]), selection="greedy", workers=1,
+                **{"search.confirm_seeds": 0})
+    assert s.children == 0 and s.status == "stalled" and "(duplicate)" in s.reason
+    with Archive.open(tmp_path / "a", readonly=True) as a:
+        n = a.query("SELECT COUNT(*) FROM agents WHERE status='duplicate'")[0][0]
+        assert n == 4 * 1 + 10  # the run's limit of consecutive failures of one cause
+        assert a.query("SELECT COUNT(DISTINCT agent) FROM evaluations") == [(1,)]  # the seed only
+        assert a.check() == []
+
+
 def test_the_precheck_turns_broken_children_away_before_any_stage(tmp_path):
     edits = [("import json", "import json\nimport no_such_module_xyz"),
              ("print(json.dumps([predict(x) for x in xs]))", "print('not json')"), REAL]
