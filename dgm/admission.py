@@ -72,7 +72,7 @@ class Confirmer:
         self.a, self.plan, self.run_seed = archive, plan, run_seed
         self.n, self.margin, self.confidence = n_seeds, margin, confidence
         self.locators = {(p.suite, p.stage): p.locator or p.suite for p in plan}
-        self.pending: dict[str, int] = {}  # agent -> confirmation tasks in flight
+        self.pending: dict[tuple, int] = {}  # (agent, suite, stage, seed) of a confirmation in flight
 
     def seeds(self) -> list[int]:
         return [self.run_seed + k for k in range(1, self.n + 1)]

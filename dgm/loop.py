@@ -343,20 +343,25 @@ class Loop(SearchHooks):
             return
         self._start_stage(job)
 
+    def _stage_task(self, agent: str, suite: str, stage: int, seed: int) -> StageTask:
+        """One stage of ``agent``'s evaluation, as every evaluation of this run is made (a
+        confirmation too): the archive's task secret, the agent's own gateway key."""
+        env, mounts = dict(self.s.env or {}), []
+        if self.s.gateway is not None:  # the agent's own key label: usage is metered per agent
+            access = self.s.gateway.access
+            env.update(access.sandbox_env(agent))
+            mounts = [(str(m.source), m.target) for m in access.sandbox_mounts()]
+        return StageTask(repo=str(self.a.git.path), commit=self.a.agent(agent).commit_sha,
+                         suite=suite, stage=stage, seed=seed, device=self.s.device,
+                         sandbox=self.s.sandbox, image=self.s.image, env=env,
+                         network=self.s.network, mounts=mounts, secret=self.a.eval_secret())
+
     def _start_stage(self, job: Job) -> None:
         if job.confirm is not None:
             self._start_confirm(job)
             return
         step = self.plan[job.pos]
-        env, mounts = dict(self.s.env or {}), []
-        if self.s.gateway is not None:  # the agent's own key label: usage is metered per agent
-            access = self.s.gateway.access
-            env.update(access.sandbox_env(job.agent))
-            mounts = [(str(m.source), m.target) for m in access.sandbox_mounts()]
-        task = StageTask(repo=str(self.a.git.path), commit=self.a.agent(job.agent).commit_sha,
-                         suite=step.locator or step.suite, stage=step.stage, seed=self.s.seed, device=self.s.device,
-                         sandbox=self.s.sandbox, image=self.s.image, env=env,
-                         network=self.s.network, mounts=mounts, secret=self.a.eval_secret())
+        task = self._stage_task(job.agent, step.locator or step.suite, step.stage, self.s.seed)
         self.event("stage_started", agent=job.agent, suite=step.suite, stage=step.stage)
         self.futures[self.executor.submit(evaluate_stage, task)] = ("evaluate", job)
 

@@ -17,11 +17,38 @@ from . import searchlog
 from .evaluation import StageTask, evaluate_stage
 
 if TYPE_CHECKING:
-    from .loop import Job
+    from .admission import Confirmer
+    from .archive import Archive
+    from .config import SearchConfig
+    from .loop import Job, LoopSettings
+    from .population import Population
+    from .scheduling import Slots
 
 
 class SearchHooks:
     """Methods of Loop for duplicates, operator outcomes, confirmations and evaluation slots."""
+
+    if TYPE_CHECKING:  # what the methods use of dgm.loop.Loop, for the type checker
+        a: Archive
+        s: LoopSettings
+        search: SearchConfig
+        pop: Population
+        slots: Slots
+        confirmer: Confirmer
+        fps: dict[str, str]
+        futures: dict[cf.Future, tuple[str, Job]]
+        seed_ids: list[str]
+        children: int
+        executor: Any
+        reporter: Any
+        job_type: type[Job]
+
+        def event(self, kind: str, agent: str | None = None, **data: Any) -> None: ...
+        def _in_eval(self) -> int: ...
+        def _rejected(self, reason: str) -> None: ...
+        def _start_stage(self, job: Job) -> None: ...
+        def _stage_task(self, agent: str, suite: str, stage: int, seed: int) -> StageTask: ...
+        def _submit_stage(self, job: Job) -> None: ...
 
     def _outcome(self, agent: str, outcome: str) -> None:
         searchlog.record_outcome(self.a, agent, run=self.s.run_id, outcome=outcome,
@@ -78,10 +105,7 @@ class SearchHooks:
 
     def _start_confirm(self, job: Job) -> None:
         t = job.confirm
-        task = StageTask(repo=str(self.a.git.path), commit=self.a.agent(t.agent).commit_sha,
-                         suite=t.locator, stage=t.stage, seed=t.seed, device=self.s.device,
-                         sandbox=self.s.sandbox, image=self.s.image, env=dict(self.s.env or {}),
-                         network=self.s.network)
+        task = self._stage_task(t.agent, t.locator, t.stage, t.seed)
         self.event("confirm_started", agent=t.agent, suite=t.suite, stage=t.stage, seed=t.seed)
         self.futures[self.executor.submit(evaluate_stage, task)] = ("confirm", job)
 

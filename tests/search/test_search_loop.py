@@ -142,6 +142,29 @@ def test_a_possible_best_is_confirmed_on_more_seeds_and_claimed_with_an_interval
         assert all(r[1] in (1, 2) for r in conf)
 
 
+def test_a_confirmation_is_evaluated_as_its_stage_was_with_the_archives_task_secret(tmp_path, monkeypatch):
+    # the icl tasks follow from the archive's secret salt: a confirmation made without it
+    # would score the agent on other tasks (the machine's) than its stage and its seed
+    import dgm.loop
+    import dgm.search_hooks
+    seen = []
+    real = dgm.loop.evaluate_stage
+
+    def recording(task):
+        seen.append(task)
+        return real(task)
+
+    monkeypatch.setattr(dgm.loop, "evaluate_stage", recording)
+    monkeypatch.setattr(dgm.search_hooks, "evaluate_stage", recording)
+    run_toy(tmp_path / "a", 2, Scripted([REAL, ("slope = 1.0", "slope = 2.0")]), selection="greedy",
+            **{"search.confirm_seeds": 2})
+    with Archive.open(tmp_path / "a", readonly=True) as a:
+        secret = a.eval_secret()
+    confirms = [t for t in seen if t.seed in (1, 2)]
+    assert confirms and len(seen) > len(confirms)
+    assert secret and {t.secret for t in seen} == {secret}
+
+
 def test_parameter_choice_learns_from_outcomes_too(tmp_path):
     from dgm.proposers.bandit import parameter_stats, thompson_top
     run_toy(tmp_path / "a", 6, seed_agent=TOY_SPACE, **{"search.confirm_seeds": 0})
