@@ -5,9 +5,11 @@
 Per installed model (dgm/localmodel): prompt and generation tokens/s (llama.cpp's own
 timings of a ~1,000-token prompt), then ``--proposals`` proposals of the llm proposer
 in focused mode on the meta-learner seed (agents/metalearner) through the real gateway,
-once with constrained output (the JSON schema) and once free-form (SEARCH/REPLACE
-blocks): seconds per proposal and the applied-edit rate (proposals whose answer, after
-at most one retry, parsed and applied cleanly / all proposals). ``--archive`` gives the
+in each of ``--modes``: ``default`` (the model's registered mix of code edits and
+search-space moves), ``code`` (schema-constrained code edits only), ``space``
+(search-space moves only) and ``free`` (SEARCH/REPLACE blocks): seconds per proposal
+and the applied-edit rate (proposals whose answer, after at most one retry, parsed
+and applied cleanly / all proposals) with its 95 % Wilson interval. ``--archive`` gives the
 proposer a real archive whose seed was evaluated (its results and logs go into the
 prompt); without it the prompt holds no results. Threads: $DGM_MODEL_THREADS or up to 4.
 """
@@ -53,12 +55,29 @@ def speed(server: LocalServer) -> dict:
             "gen_tokens": t["predicted_n"], "gen_tok_s": t["predicted_per_second"]}
 
 
-def proposals(access, spec, n: int, constrained: bool, archive, parent_id: str, seed: int) -> dict:
-    cfg = LLMProposerConfig(focused=True, constrained=constrained, prompt_tokens=spec.prompt_tokens,
+MODES = ("default", "code", "space", "free")
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a rate k/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def proposals(access, spec, n: int, mode: str, archive, parent_id: str, seed: int) -> dict:
+    """``mode``: default (the model's own mix of code edits and search-space moves), code
+    (constrained code edits only), space (search-space moves only), free (SEARCH/REPLACE)."""
+    share = {"default": spec.space_share, "code": 0.0, "space": 1.0, "free": 0.0}[mode]
+    cfg = LLMProposerConfig(focused=True, constrained=mode != "free", prompt_tokens=spec.prompt_tokens,
                             max_tokens=spec.answer_tokens, max_edits=spec.max_edits,
-                            single_line=spec.single_line)
+                            single_line=spec.single_line, space_share=share)
     proposer = LLMProposer(access, cfg)
-    seconds, applied, retried, reasons = [], 0, 0, []
+    seconds, applied, retried, reasons, kinds, diffs = [], 0, 0, [], {}, set()
     for i in range(n):
         with tempfile.TemporaryDirectory() as tmp:
             parent = Path(tmp) / "parent"
@@ -71,14 +90,17 @@ def proposals(access, spec, n: int, constrained: bool, archive, parent_id: str, 
             try:
                 p = proposer.propose(ctx)
                 applied += 1
+                diffs.add(p.diff)
                 retried += p.meta.get("attempts", 1) > 1
+                kinds[p.meta.get("question", "code")] = kinds.get(p.meta.get("question", "code"), 0) + 1
             except ProposalRejected as exc:
                 reasons.append(exc.reason[:300])
                 print("      rejected: " + exc.reason[:300].replace("\n", " "), file=sys.stderr)
             seconds.append(time.monotonic() - t0)
-        print(f"    {'constrained' if constrained else 'free'} {i + 1}/{n}: "
+        print(f"    {mode} {i + 1}/{n}: "
               f"{seconds[-1]:.1f} s, applied so far {applied}", file=sys.stderr)
-    return {"n": n, "applied": applied, "rate": applied / n, "after_retry": retried,
+    return {"n": n, "applied": applied, "rate": applied / n, "rate_95": wilson(applied, n),
+            "after_retry": retried, "applied_by_question": kinds, "distinct": len(diffs),
             "s_mean": statistics.mean(seconds), "s_median": statistics.median(seconds),
             "s_max": max(seconds), "rejections": reasons[:5]}
 
@@ -89,9 +111,12 @@ def main() -> int:
     ap.add_argument("--archive", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--modes", default="constrained,free",
-                    help="which output modes to measure (run one per process to parallelise)")
+    ap.add_argument("--modes", default="default,code,space,free",
+                    help=f"which of {', '.join(MODES)} to measure (run one per process to parallelise)")
     a = ap.parse_args()
+    modes = a.modes.split(",")
+    if bad := [m for m in modes if m not in MODES]:
+        ap.error(f"unknown mode {bad[0]!r}; modes: {', '.join(MODES)}")
     archive, parent_id = None, "000000"
     if a.archive is not None:
         from dgm.archive import Archive
@@ -107,22 +132,25 @@ def main() -> int:
             gw = start_gateway(cfg, _Say(), local=server)
             try:
                 row = {"threads": server.threads, **speed(server)}
-                for mode in a.modes.split(","):
-                    row[mode] = proposals(gw.access, spec, a.proposals, mode == "constrained",
-                                          archive, parent_id, a.seed)
+                for mode in modes:
+                    row[mode] = proposals(gw.access, spec, a.proposals, mode, archive, parent_id,
+                                          a.seed)
                 row["gateway_usage"] = gw.usage()
             finally:
                 gw.stop()
         results[spec.name] = row
-    print("| model | threads | prompt tok/s | gen tok/s | output | applied | s/proposal (mean, median, max) |")
+    print("| model | threads | prompt tok/s | gen tok/s | mode | applied (95 % interval) "
+          "| s/proposal (mean, median, max) |")
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        for mode in ("constrained", "free"):
+        for mode in MODES:
             if mode not in r:
                 continue
             m = r[mode]
             print(f"| {name} | {r['threads']} | {r['prompt_tok_s']:.0f} | {r['gen_tok_s']:.1f} | {mode} "
-                  f"| {m['applied']}/{m['n']} ({100 * m['rate']:.0f} %, {m['after_retry']} after a retry) "
+                  f"| {m['applied']}/{m['n']} ({100 * m['rate']:.0f} %, {100 * m['rate_95'][0]:.0f}-"
+                  f"{100 * m['rate_95'][1]:.0f} %; {m['distinct']} distinct; {m['after_retry']} after a retry; "
+                  f"{m['applied_by_question']}) "
                   f"| {m['s_mean']:.1f}, {m['s_median']:.1f}, {m['s_max']:.1f} |")
     if a.out:
         a.out.write_text(json.dumps(results, indent=1))

@@ -67,6 +67,9 @@ def test_llm_run_on_icl_with_the_real_local_model(default_model, tmp_path):
         answers = [t for t in _model_answers(a, run_id) if t.strip()]
         assert answers, "the model's answers were not recorded"
         committed = [ag for ag, st, _, _ in rows if st == "committed"]
+        # most of SmolLM2's proposals pick a search-space move from a schema-constrained menu
+        # (all 20 of 20 applied in bench/local_model.py): some child must have been committed
+        assert committed, [r[2][:200] for r in rows]
         for agent in committed:  # applied, committed and evaluated
             (parent, status), = a.query("SELECT parent, status FROM agents WHERE id=?", [agent])
             assert parent is not None and a.diff(agent).strip()
