@@ -111,8 +111,6 @@ def _one_task_suite(tmp_path: Path, task: str) -> Path:
 @pytest.mark.model
 @pytest.mark.slow
 @pytest.mark.docker
-@pytest.mark.skip(reason="unfinished (issue 16; ~16 min, skipped to keep CI short): the run completes, but no usage row "
-                   "is billed to the seed's id; the agent's calls or their label are not yet checked")
 def test_coding_agent_and_one_self_modification_with_the_real_local_model(default_model, tmp_path):
     from dgm.sandbox import docker_available, in_ci
     ok, why = docker_available()
