@@ -115,7 +115,9 @@ def space_question(ctx: ProposeContext, cfg) -> Question | None:
             return "", {}, [], [str(exc)]
         with AST_LOCK:
             new, applied, errors = spacemoves.apply(m, changes)
-        return summary or "; ".join(applied), new, applied, errors
+        # what changed leads the summary: a small model's own sentence is often empty talk
+        moves = "; ".join(applied)
+        return (f"{moves}: {summary}" if summary else moves), new, applied, errors
 
     return Question("space", messages, "space_retry", check, spacemoves.response_format(m, n),
                     {"focus": ",".join(sorted({p.file for p in m.space.params})),

@@ -136,7 +136,7 @@ def test_the_focused_proposer_asks_a_space_move_retries_once_and_commits_the_dif
     proposer = LLMProposer(model, LLMProposerConfig(focused=True, space_share=1.0, max_edits=1))
     prop = proposer.propose(_ctx(seed, tmp_path))
     assert prop.meta["question"] == "space" and prop.meta["attempts"] == 2
-    assert prop.summary == "try silu activation"
+    assert prop.summary == "activation = 'silu': try silu activation"
     assert '-activation = "gelu"' in prop.diff and '+activation = "silu"' in prop.diff
     assert prop.diff.count("\n+") == 1 + 1  # the +++ header and the one changed line
     first, retry = model.requests
