@@ -22,7 +22,8 @@ SEED_VALUES = SPACE.read(FILES)
 def test_the_metalearner_declares_its_space_and_the_seed_is_a_valid_point():
     assert SPACE.violation(SEED_VALUES) is None
     names = {p.name for p in SPACE.params}
-    assert {"d_model", "n_heads", "lr", "optimizer", "activation"} <= names
+    assert {"d_model", "n_heads", "lr", "optimizer", "activation", "train_steps"} <= names
+    assert "constraint `warmup_steps < train_steps`" in SPACE.violation({**SEED_VALUES, "train_steps": 60, "warmup_steps": 100})
     assert SPACE.statement_edits == []  # the training step's region is not safe to edit
     assert SPACE.violation({**SEED_VALUES, "n_heads": 3}) is not None  # not even a choice
     assert "d_model % n_heads" in SPACE.violation({**SEED_VALUES, "d_model": 36, "n_heads": 8})
