@@ -98,20 +98,25 @@ def response_format(focus: Focus, max_edits: int = 3, replace_chars: int = 800,
     return {"type": "json_schema", "json_schema": {"name": "edits", "strict": True, "schema": schema}}
 
 
-def parse_json_answer(text: str) -> tuple[str, list[TextEdit]]:
-    """(summary, edits) from a constrained answer; EditError says what is wrong."""
+def string_items(text: str, key: str, fields: tuple[str, ...], noun: str) -> tuple[dict, list[dict]]:
+    """(the answer object, its non-empty ``key`` list of objects with string ``fields``) from a
+    JSON answer; EditError says what is wrong (shared by every schema-constrained answer)."""
     try:
         obj = json.loads(text)
     except ValueError as exc:
         raise EditError(f"the answer is not valid JSON: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("edits"), list) or not obj["edits"]:
-        raise EditError("the answer must be an object with a non-empty 'edits' list")
-    edits = []
-    for i, e in enumerate(obj["edits"], 1):
-        if not isinstance(e, dict) or not all(isinstance(e.get(k), str) for k in
-                                              ("path", "search", "replace")):
-            raise EditError(f"edit {i} needs string fields path, search and replace")
-        edits.append(TextEdit(e["path"], e["search"], e["replace"]))
+    if not isinstance(obj, dict) or not isinstance(obj.get(key), list) or not obj[key]:
+        raise EditError(f"the answer must be an object with a non-empty '{key}' list")
+    for i, e in enumerate(obj[key], 1):
+        if not isinstance(e, dict) or not all(isinstance(e.get(k), str) for k in fields):
+            raise EditError(f"{noun} {i} needs string fields {', '.join(fields[:-1])} and {fields[-1]}")
+    return obj, obj[key]
+
+
+def parse_json_answer(text: str) -> tuple[str, list[TextEdit]]:
+    """(summary, edits) from a constrained answer; EditError says what is wrong."""
+    obj, items = string_items(text, "edits", ("path", "search", "replace"), "edit")
+    edits = [TextEdit(e["path"], e["search"], e["replace"]) for e in items]
     return str(obj.get("summary") or "").strip(), edits
 
 

@@ -13,14 +13,13 @@ through ``Space.write`` (the literals' AST positions): the agent's code is never
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .edits import EditError
+from .constrained import string_items
 from .searchspace import Param, Space, SpaceError, literal_source, load_space
 
 MAX_VALUES = 4  # new values offered per numeric parameter
@@ -151,19 +150,8 @@ def response_format(m: Menu, max_changes: int = 1) -> dict:
 
 def parse_answer(text: str) -> tuple[str, list[tuple[str, str]]]:
     """(summary, [(parameter, value text)]); EditError says what is wrong."""
-    try:
-        obj = json.loads(text)
-    except ValueError as exc:
-        raise EditError(f"the answer is not valid JSON: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("changes"), list) or not obj["changes"]:
-        raise EditError("the answer must be an object with a non-empty 'changes' list")
-    out = []
-    for i, c in enumerate(obj["changes"], 1):
-        if not isinstance(c, dict) or not isinstance(c.get("parameter"), str) or \
-                not isinstance(c.get("value"), str):
-            raise EditError(f"change {i} needs string fields parameter and value")
-        out.append((c["parameter"], c["value"]))
-    return str(obj.get("summary") or "").strip(), out
+    obj, items = string_items(text, "changes", ("parameter", "value"), "change")
+    return str(obj.get("summary") or "").strip(), [(c["parameter"], c["value"]) for c in items]
 
 
 def apply(m: Menu, changes: list[tuple[str, str]]) -> tuple[dict[str, str], list[str], list[str]]:

@@ -15,6 +15,7 @@ import pytest
 
 from dgm.proposers import spacemoves
 from dgm.proposers.base import ProposalRejected, ProposeContext, Usage
+from dgm.proposers.edits import EditError
 from dgm.proposers.focused import choose_question
 from dgm.proposers.llm import LLMProposer, LLMProposerConfig
 from dgm.proposers.searchspace import load_space
@@ -69,7 +70,7 @@ def test_bad_answers_are_errors_the_model_sees(seed):
         assert new == {} and len(errors) == 1 and why in errors[0], (changes, errors)
     for text, why in (("not json", "not valid JSON"), ('{"changes": []}', "non-empty"),
                       ('{"changes": [{"parameter": "lr", "value": 0.002}]}', "string fields")):
-        with pytest.raises(spacemoves.EditError, match=why):
+        with pytest.raises(EditError, match=why):
             spacemoves.parse_answer(text)
 
 
