@@ -91,7 +91,15 @@ def test_one_self_improvement_iteration_in_docker(need_docker, tmp_path):
     assert SECRET not in db_dump(arch) and SECRET not in r.stdout + r.stderr
     assert model.seen["diagnose"] == 1 and model.seen["self"] == 4
     steps = len(gold_edits("swemini__paginate-1")) + 2  # the edits, the tests, the summary
-    assert model.seen["task:swemini__paginate-1"] == 2 * steps  # seed and child
+    with Archive.open(arch, readonly=True) as a:
+        # a possible best and the seed are confirmed on more seeds, evaluated as their stage
+        # was: through the model with their own key, so the agent solves the task again
+        confirmed = a.query("SELECT agent, seed, score FROM confirmations WHERE task=?",
+                            ["swemini__paginate-1"])
+    assert confirmed and all(score == 1.0 for _, _, score in confirmed), confirmed
+    assert {ag for ag, _, _ in confirmed} == {seed, child}
+    runs = 2 + len(confirmed)  # the stage evaluations of seed and child, then the confirmations
+    assert model.seen["task:swemini__paginate-1"] == runs * steps
 
     r = run_dgm(["check", "--archive", str(arch)], timeout=60)
     assert r.returncode == 0 and "ok: 2 agents" in r.stdout
