@@ -23,6 +23,7 @@ from .constrained import string_items
 from .searchspace import Param, Space, SpaceError, literal_source, load_space
 
 MAX_VALUES = 4  # new values offered per numeric parameter
+MAX_FILE_BYTES = 1 << 20  # a parameter file larger than this is not read (agent-written)
 
 
 @dataclass
@@ -88,7 +89,8 @@ def _declared_files(root: Path, space: Space) -> dict[str, str] | None:
     base = root.resolve()
     for rel in sorted({p.file for p in space.params}):
         path = root / rel
-        if path.is_symlink() or not path.is_file() or base not in path.resolve().parents:
+        if path.is_symlink() or not path.is_file() or base not in path.resolve().parents \
+                or path.stat().st_size > MAX_FILE_BYTES:
             return None
         try:
             out[rel] = path.read_text()
@@ -108,9 +110,20 @@ def menu(parent_dir: Path, rng: random.Random | None = None) -> Menu | None:
         if space is None or files is None:
             return None
         values = space.read(files)
-        active = space.active(values)
-    except (SpaceError, SyntaxError, ValueError, RecursionError):
+        offers = _offers(space, values)
+    # the agent wrote search.toml: a constraint it cannot evaluate means no menu, not a crash
+    except (SpaceError, SyntaxError, ValueError, TypeError, RecursionError):
         return None
+    if rng is not None:
+        names = list(offers)
+        rng.shuffle(names)
+        offers = {n: dict(rng.sample(list(offers[n].items()), len(offers[n]))) for n in names}
+    return Menu(space, files, values, offers) if offers else None
+
+
+def _offers(space: Space, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per active parameter, up to MAX_VALUES new values that are valid when changed alone."""
+    active = space.active(values)
     offers: dict[str, dict[str, Any]] = {}
     for p in space.params:
         if not active[p.name]:
@@ -123,11 +136,7 @@ def menu(parent_dir: Path, rng: random.Random | None = None) -> Menu | None:
                 break
         if ok:
             offers[p.name] = ok
-    if rng is not None:
-        names = list(offers)
-        rng.shuffle(names)
-        offers = {n: dict(rng.sample(list(offers[n].items()), len(offers[n]))) for n in names}
-    return Menu(space, files, values, offers) if offers else None
+    return offers
 
 
 def answer_schema(m: Menu, max_changes: int = 1) -> dict:
@@ -175,7 +184,10 @@ def apply(m: Menu, changes: list[tuple[str, str]]) -> tuple[dict[str, str], list
             values[name] = offer[text]
             applied.append(f"{name} = {text}")
     if not errors:
-        why = m.space.violation(values)
+        try:
+            why = m.space.violation(values)
+        except (SpaceError, TypeError, ValueError) as exc:
+            why = str(exc)
         if why:
             errors.append(f"together these changes are invalid: {why}; change fewer parameters")
     if errors:

@@ -102,6 +102,16 @@ def test_no_menu_without_a_usable_space(seed, tmp_path):
     (other / "config.py").symlink_to(outside)  # the host never reads or writes through a link
     assert spacemoves.menu(other) is None
     assert spacemoves.menu(tmp_path / "missing") is None
+    bad = tmp_path / "bad-constraint"
+    shutil.copytree(ROOT / "agents" / "metalearner", bad, ignore=shutil.ignore_patterns("__pycache__"))
+    toml = bad / "search.toml"
+    toml.write_text(toml.read_text().replace('"d_model % n_heads == 0",', '"len(d_model) > 0",'))
+    assert spacemoves.menu(bad) is None  # an expression constraints cannot hold: no menu, no crash
+    big = tmp_path / "big"
+    shutil.copytree(ROOT / "agents" / "metalearner", big, ignore=shutil.ignore_patterns("__pycache__"))
+    with (big / "config.py").open("a") as f:
+        f.write("#" * spacemoves.MAX_FILE_BYTES + "\n")
+    assert spacemoves.menu(big) is None  # not read at all
 
 
 class _ScriptedModel:
