@@ -39,10 +39,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dgm.archive import Archive, format_id  # noqa: E402
+from dgm.archive.store import Archive, format_id  # noqa: E402
 from dgm.errors import UnknownAgent  # noqa: E402
-from dgm.lineage import Lineage  # noqa: E402
-from dgm.population import Population  # noqa: E402
+from dgm.archive.lineage import Lineage  # noqa: E402
+from dgm.engine.population import Population  # noqa: E402
 
 SEED_FILES = 40  # a coding agent's size: DGM's seed is ~40 files, ~200 KB
 SEED_LINES = 120

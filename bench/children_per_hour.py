@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dgm.archive import Archive  # noqa: E402
+from dgm.archive.store import Archive  # noqa: E402
 from tests.ray.cluster_helpers import DGM, TOY, LocalRayCluster  # noqa: E402
 
 SUITES = {

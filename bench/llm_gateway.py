@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from dgm.gateway import Gateway, GatewayConfig  # noqa: E402
+from dgm.models.gateway import Gateway, GatewayConfig  # noqa: E402
 from dgm.proposers.llm import try_answer  # noqa: E402
 from dgm.proposers.workcopy import WorkCopy  # noqa: E402
 from tests.fakes.fake_openai import FakeOpenAI  # noqa: E402

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/local_model.py [--proposals 20] [--archive ARCHIVE] [--out FILE.json]
 
-Per installed model (dgm/localmodel): prompt and generation tokens/s (llama.cpp's own
+Per installed model (dgm/models/local): prompt and generation tokens/s (llama.cpp's own
 timings of a ~1,000-token prompt), then ``--proposals`` proposals of the llm proposer
 in focused mode on the meta-learner seed (agents/metalearner) through the real gateway,
 in each of ``--modes``: ``default`` (the model's registered mix of code edits and
@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from dgm.config import load_config  # noqa: E402
-from dgm.localmodel.install import installed  # noqa: E402
-from dgm.localmodel.registry import MODELS  # noqa: E402
-from dgm.localmodel.server import LocalServer  # noqa: E402
+from dgm.models.local.install import installed  # noqa: E402
+from dgm.models.local.registry import MODELS  # noqa: E402
+from dgm.models.local.server import LocalServer  # noqa: E402
 from dgm.proposers.base import ProposalRejected, ProposeContext  # noqa: E402
 from dgm.proposers.llm import LLMProposer, LLMProposerConfig  # noqa: E402
-from dgm.runner import start_gateway  # noqa: E402
+from dgm.engine.launch import start_gateway  # noqa: E402
 
 
 class _Say:
@@ -119,7 +119,7 @@ def main() -> int:
         ap.error(f"unknown mode {bad[0]!r}; modes: {', '.join(MODES)}")
     archive, parent_id = None, "000000"
     if a.archive is not None:
-        from dgm.archive import Archive
+        from dgm.archive.store import Archive
         archive = Archive.open(a.archive, readonly=True)
         parent_id = archive.query("SELECT id FROM agents WHERE parent IS NULL")[0][0]
     results = {}

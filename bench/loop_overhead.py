@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dgm.archive import Archive  # noqa: E402
-from dgm.evaluation import Runtime, make_plan  # noqa: E402
-from dgm.executors import LocalExecutor  # noqa: E402
-from dgm.loop import Loop, LoopSettings  # noqa: E402
-from dgm.progress import Reporter  # noqa: E402
+from dgm.archive.store import Archive  # noqa: E402
+from dgm.engine.evaluation import Runtime, make_plan  # noqa: E402
+from dgm.engine.executors import LocalExecutor  # noqa: E402
+from dgm.engine.loop import Loop, LoopSettings  # noqa: E402
+from dgm.engine.progress import Reporter  # noqa: E402
 from dgm.proposers.base import Proposal, Proposer  # noqa: E402
 from dgm.proposers.textdiff import file_diff  # noqa: E402
-from dgm.selection import make_strategy  # noqa: E402
+from dgm.engine.selection import make_strategy  # noqa: E402
 from dgm.suites import StageOutcome, StageSpec, Suite, SuiteSpec, TaskResult  # noqa: E402
 
 

@@ -86,9 +86,9 @@ def run_one(out: Path, variant: str, seed: int, args: argparse.Namespace) -> dic
 
 
 def measure(arch: Path, variant: str, seed: int) -> dict:
-    from dgm.archive import Archive
-    from dgm.dedup import fingerprint_dir
-    from dgm.precheck import static_check
+    from dgm.archive.store import Archive
+    from dgm.engine.dedup import fingerprint_dir
+    from dgm.engine.precheck import static_check
     import tempfile
 
     with Archive.open(arch, readonly=True) as a:

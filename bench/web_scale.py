@@ -21,8 +21,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 
-from dgm.archive import Archive  # noqa: E402
-from dgm.plots import plot_all  # noqa: E402
+from dgm.archive.store import Archive  # noqa: E402
+from dgm.web.plots import plot_all  # noqa: E402
 from dgm.web import data  # noqa: E402
 from dgm.web.layout import tree_layout  # noqa: E402
 from web_builders import add_synthetic, build_archive  # noqa: E402

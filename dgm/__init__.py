@@ -22,15 +22,15 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Run": "dgm.api",
     "replay": "dgm.replay",  # the module, callable as dgm.api.replay (see dgm/replay.py)
-    "RunSummary": "dgm.runner",
+    "RunSummary": "dgm.engine.launch",
     "RunConfig": "dgm.config",
     "ModelConfig": "dgm.config",
     "RayConfig": "dgm.config",
     "load_config": "dgm.config",
-    "open_archive": "dgm.archive_api",
-    "ArchiveView": "dgm.archive_api",
-    "Spend": "dgm.archive_api",
-    "Agent": "dgm.archive",
+    "open_archive": "dgm.archive.view",
+    "ArchiveView": "dgm.archive.view",
+    "Spend": "dgm.archive.view",
+    "Agent": "dgm.archive.store",
     "load_suite": "dgm.suites",
     "DgmError": "dgm.errors",
     "ConfigError": "dgm.errors",
@@ -62,10 +62,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never executed
-    from .api import Run, replay
-    from .archive import Agent
-    from .archive_api import ArchiveView, Spend, open_archive
-    from .config import ModelConfig, RayConfig, RunConfig, load_config
-    from .errors import ArchiveLocked, ConfigError, DgmError, NotAnArchive, UnknownAgent, UnsafeTree
-    from .runner import RunSummary
-    from .suites import load_suite
+    from dgm.api import Run, replay
+    from dgm.archive.store import Agent
+    from dgm.archive.view import ArchiveView, Spend, open_archive
+    from dgm.config import ModelConfig, RayConfig, RunConfig, load_config
+    from dgm.errors import ArchiveLocked, ConfigError, DgmError, NotAnArchive, UnknownAgent, UnsafeTree
+    from dgm.engine.launch import RunSummary
+    from dgm.suites import load_suite

@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from .errors import ConfigError, validation_error
-from .textfiles import read_utf8
+from dgm.errors import ConfigError, validation_error
+from dgm.textfiles import read_utf8
 
 REQUIRED_COMMANDS = {"metalearning": ("meta-train", "predict"), "coding": ("solve",)}
 

@@ -5,7 +5,7 @@ A :class:`Run` owns what it uses: its stop flag, the sandbox it chooses, its mod
 its archive handle, all released when ``start()``/``resume()`` return. So runs can follow
 each other in one process, and stopping one never stops the next. (Runs at the same time in
 one process are not supported: they would share the per-process sandbox cache of
-``dgm.evaluation.Runtime``.)
+``dgm.engine.evaluation.Runtime``.)
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Union
 
-from .config import RunConfig, load_config
-from .errors import DgmError
-from .progress import Reporter
-from .resources import new_archive_path
-from .hygiene import claim, claimed, release, sweep
-from .runner import RunSummary, execute, prepare
+from dgm.config import RunConfig, load_config
+from dgm.errors import DgmError
+from dgm.engine.progress import Reporter
+from dgm.resources import new_archive_path
+from dgm.engine.hygiene import claim, claimed, release, sweep
+from dgm.engine.launch import RunSummary, execute, prepare
 
 ReporterArg = Union[Reporter, Callable[[RunConfig], Reporter], None]
 
@@ -88,7 +88,7 @@ class Run:
         return {**self.config.model_dump(), **self.overrides}
 
     def _go(self, overrides: dict[str, Any]) -> RunSummary:
-        from .evaluation import Runtime
+        from dgm.engine.evaluation import Runtime
 
         self._stop.clear()  # a Run stopped before may be resumed: its flag starts clear
         config_file = self.config_file if self.config is None else None
@@ -123,9 +123,9 @@ def replay(archive: Path | str, agent: str | int, *, suite: str | None = None,
     """Re-run an archived agent's recorded evaluation; one :class:`dgm.replay.TaskComparison`
     per task (``.matches`` says whether the score is the recorded one). ``stage`` is a 0-based
     index, as stages are everywhere in Python (the command line numbers them from 1)."""
-    from .archive import Archive
-    from .evaluation import Runtime
-    from .replay import replay as replay_stages
+    from dgm.archive.store import Archive
+    from dgm.engine.evaluation import Runtime
+    from dgm.replay import replay as replay_stages
 
     before = set(Runtime._sandboxes)
     with Archive.open(Path(archive), readonly=True) as a:

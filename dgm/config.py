@@ -14,8 +14,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError, validation_error
-from .textfiles import read_utf8
+from dgm.errors import ConfigError, validation_error
+from dgm.textfiles import read_utf8
 
 PROPOSERS = ("mutation", "llm", "self")
 STRATEGIES = ("dgm", "dgm2025", "score", "greedy", "random", "hgm", "weighted", "qd")
@@ -32,7 +32,7 @@ def find_agent(path: Path) -> Path:
     path = Path(path)
     if path.exists() or path.is_absolute():
         return path
-    from .resources import shipped
+    from dgm.resources import shipped
     for cand in (shipped(*path.parts), shipped("agents", *path.parts)):
         if (cand / "agent.toml").is_file():
             return cand
@@ -52,7 +52,7 @@ class ModelConfig(BaseModel):
     budget_tokens: Optional[int] = None
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     timeout_s: float = 120.0
-    # With no base_url, model proposers use this local model (dgm/localmodel; None: the default).
+    # With no base_url, model proposers use this local model (dgm/models/local; None: the default).
     local_model: Optional[str] = None
     # The gateway's tuning (docs/llm.md). None leaves GatewayConfig's default, which also
     # validates the range; gateway_config.GatewayConfig.from_run_model maps these by name.
@@ -191,7 +191,7 @@ class RunConfig(BaseModel):
     # the self-modification run; nothing else from the host's environment reaches a sandbox.
     agent_env: dict[str, str] = Field(default_factory=dict)
     # Host faults (disk, git store, engine, endpoint) are retried after a backoff that starts
-    # here and doubles; this many in a row of one cause stall the run (see dgm/faults.py).
+    # here and doubles; this many in a row of one cause stall the run (see dgm/engine/faults.py).
     stall_after: int = Field(10, ge=1)
     fault_backoff_s: float = Field(0.5, ge=0)
 

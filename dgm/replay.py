@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .agents import load_manifest
-from .archive import Archive
-from .errors import DgmError
-from .evaluation import Runtime, StageTask, evaluate_stage
-from .gitstore import GitError
-from .suites import load_suite
+from dgm.agents import load_manifest
+from dgm.archive.store import Archive
+from dgm.errors import DgmError
+from dgm.engine.evaluation import Runtime, StageTask, evaluate_stage
+from dgm.archive.gitstore import GitError
+from dgm.suites import load_suite
 
 EXACT = 1e-9
 
@@ -174,7 +174,7 @@ class _CallableModule(types.ModuleType):
     the module itself is callable: ``dgm.replay(archive, agent, ...)``."""
 
     def __call__(self, *args, **kwargs):
-        from .api import replay as replay_archive
+        from dgm.api import replay as replay_archive
         return replay_archive(*args, **kwargs)
 
 

@@ -34,11 +34,11 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .agents import AgentManifest, load_manifest
-from .errors import ConfigError, DgmError, validation_error
-from .resources import data_root
-from .sandbox.base import Limits, Mount, RunResult, Sandbox
-from .textfiles import read_utf8
+from dgm.agents import AgentManifest, load_manifest
+from dgm.errors import ConfigError, DgmError, validation_error
+from dgm.resources import data_root
+from dgm.sandbox.base import Limits, Mount, RunResult, Sandbox
+from dgm.textfiles import read_utf8
 
 __all__ = [
     "AgentManifest", "EvalContext", "Limits", "LimitsSpec", "Mount", "RunResult", "Sandbox",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ConfigError
+from dgm.errors import ConfigError
 
 
 def read_utf8(path: Path) -> str:

@@ -1,7 +1,7 @@
 """Operator selection that learns: Thompson sampling over per-operator success rates.
 
 A child *succeeds* when it beat its parent beyond noise (its paired per-task
-gain over the parent exceeds ``z`` standard errors; dgm/searchlog.py records
+gain over the parent exceeds ``z`` standard errors; dgm/archive/searchlog.py records
 one outcome per finished child). Each operator's rate gets a Beta(1 + wins,
 1 + losses) posterior; each proposal draws from every applicable operator's
 posterior and takes the largest draw. The counts live in the archive's

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import DgmError
+from dgm.errors import DgmError
 
 
 @dataclass
@@ -55,7 +55,7 @@ class ProposeContext:
     parent_id: str
     parent_dir: Path  # a private checkout of the parent's code
     rng: random.Random
-    archive: Any  # dgm.archive.Archive; proposers only read from it
+    archive: Any  # dgm.archive.store.Archive; proposers only read from it
     work_dir: Path  # private scratch space for this proposal
     sandbox: Any = None  # dgm.sandbox.base.Sandbox, for proposers that run agent code
     gateway_env: dict[str, str] = field(default_factory=dict)

@@ -19,8 +19,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from .edits import EditError, parse_edits
-from .focus import Focus
+from dgm.proposers.edits import EditError, parse_edits
+from dgm.proposers.focus import Focus
 
 
 @dataclass

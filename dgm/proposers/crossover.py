@@ -20,9 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..gitstore import GitError
-from .searchspace import Space, SpaceError, constant, locate
-from .textdiff import tree_diff
+from dgm.archive.gitstore import GitError
+from dgm.proposers.searchspace import Space, SpaceError, constant, locate
+from dgm.proposers.textdiff import tree_diff
 
 DONORS = 8  # the best admitted agents outside the parent's lineage that may be chosen
 TRIES = 3

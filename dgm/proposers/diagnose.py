@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DgmError
-from ..gateway_access import GatewayAccess, GatewayError
-from .prompt_files import prompt
-from .prompting import artifacts_for, clip, code_listing, evaluation_summary, failed_tasks, \
+from dgm.errors import DgmError
+from dgm.models.gateway_access import GatewayAccess, GatewayError
+from dgm.proposers.prompt_files import prompt
+from dgm.proposers.prompting import artifacts_for, clip, code_listing, evaluation_summary, failed_tasks, \
     mentioned_files
 
 PLAN_KEYS = ("log_summarization", "potential_improvements", "improvement_proposal",
@@ -150,7 +150,7 @@ def plan_schema() -> dict:
 
 def focused_code(agent_dir: Path, logs: list[str], rng: random.Random, code_chars: int) -> str:
     """One focused file (focus.py) and the list of all paths, for a small model."""
-    from .focus import choose_focus
+    from dgm.proposers.focus import choose_focus
     focus = choose_focus(agent_dir, logs, rng, code_chars)
     if focus is None:
         return "(the agent has no text files)"

@@ -27,10 +27,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DgmError
+from dgm.errors import DgmError
 
 MAX_ANSWER_CHARS = 400_000
-MAX_FILE_BYTES = 512 * 1024  # as dgm.diffcheck
+MAX_FILE_BYTES = 512 * 1024  # as dgm.archive.diffcheck
 
 _HEAD = re.compile(r"^\s*<{5,9}\s*SEARCH\s*$")
 _DIV = re.compile(r"^\s*={5,9}\s*$")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigError
-from .base import Proposer
+from dgm.errors import ConfigError
+from dgm.proposers.base import Proposer
 
 MODEL_PROPOSERS = ("llm", "self")
 
@@ -14,7 +14,7 @@ def check_proposer(name: str, config) -> None:
         raise ConfigError(f"unknown proposer {name!r}; choose one of mutation, llm, self")
     needs_model = name in MODEL_PROPOSERS or getattr(config, "domain", None) == "coding"
     if needs_model and config is not None and config.model.base_url is None:
-        from ..localmodel import runtime  # no endpoint: the run serves the local model
+        from dgm.models.local import runtime  # no endpoint: the run serves the local model
         what = f"proposer {name!r}" if name in MODEL_PROPOSERS else "the coding domain"
         runtime.check(config, what)
     elif needs_model and config is None:
@@ -29,7 +29,7 @@ def make_proposer(name: str, config=None, access=None, image: str | None = None)
     check_proposer(name, config)
     settings = getattr(config, "proposers", None)  # [run.proposers.<name>] of dgm.toml
     if name == "mutation":
-        from .mutation import WEIGHTS, MutationProposer
+        from dgm.proposers.mutation import WEIGHTS, MutationProposer
         search = getattr(config, "search", None)
         if search is None:
             return MutationProposer()
@@ -43,14 +43,14 @@ def make_proposer(name: str, config=None, access=None, image: str | None = None)
         raise ConfigError(f"proposer {name!r} needs the model gateway to be running")
     local = _local_spec(config)
     if name == "llm":
-        from .llm import LLMProposer, LLMProposerConfig
+        from dgm.proposers.llm import LLMProposer, LLMProposerConfig
         if local is None:
             return LLMProposer(access, LLMProposerConfig(**settings.llm.model_dump()) if settings else None)
         return LLMProposer(access, LLMProposerConfig(  # a small model: focused and constrained
             focused=True, constrained=True, prompt_tokens=local.prompt_tokens,
             max_tokens=local.answer_tokens, max_edits=local.max_edits,
             single_line=local.single_line, space_share=local.space_share))
-    from .selfmod import SelfProposer, SelfProposerConfig
+    from dgm.proposers.selfmod import SelfProposer, SelfProposerConfig
     # [run.agent_env] reaches the self-modification run as it reaches evaluations.
     agent_env = dict(getattr(config, "agent_env", None) or {})
     chosen = settings.self_.model_dump() if settings else {}
@@ -67,5 +67,5 @@ def _local_spec(config):
     """The local model's spec when the run serves one (no endpoint configured), else None."""
     if config is None or getattr(config.model, "base_url", None) is not None:
         return None
-    from ..localmodel.runtime import local_spec
+    from dgm.models.local.runtime import local_spec
     return local_spec(config)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .prompting import _text_files, mentioned_files
+from dgm.proposers.prompting import _text_files, mentioned_files
 
 SEARCH_SPACE = re.compile(r"#\s*dgm:\s*(choice|region-begin)|\bDGM_ALTERNATIVES\b")
 FREEZE_BEGIN = re.compile(r"#\s*dgm:\s*freeze-begin")

@@ -1,6 +1,6 @@
 """The llm proposer's focused mode: one question a small model can answer, one retry.
 
-Used for small local models (dgm/localmodel). A proposal asks one of two things:
+Used for small local models (dgm/models/local). A proposal asks one of two things:
 
 * **a code edit**: the prompt shows one file (``focus.choose_focus``) within the
   model's token budget; the answer is JSON constrained by
@@ -21,17 +21,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..diffcheck import check_diff
-from ..gateway_access import GatewayError
-from . import spacemoves
-from .base import Proposal, ProposalRejected, ProposeContext
-from .constrained import apply_in_memory, parse_free_answer, parse_json_answer, response_format
-from .edits import EditError
-from .focus import Focus, choose_focus
-from .prompt_files import prompt
-from .prompting import clip, evaluation_summary, failed_tasks, failure_logs
-from .searchspace import AST_LOCK
-from .workcopy import WorkCopy, WorkCopyError
+from dgm.archive.diffcheck import check_diff
+from dgm.models.gateway_access import GatewayError
+from dgm.proposers import spacemoves
+from dgm.proposers.base import Proposal, ProposalRejected, ProposeContext
+from dgm.proposers.constrained import apply_in_memory, parse_free_answer, parse_json_answer, response_format
+from dgm.proposers.edits import EditError
+from dgm.proposers.focus import Focus, choose_focus
+from dgm.proposers.prompt_files import prompt
+from dgm.proposers.prompting import clip, evaluation_summary, failed_tasks, failure_logs
+from dgm.proposers.searchspace import AST_LOCK
+from dgm.proposers.workcopy import WorkCopy, WorkCopyError
 
 CHARS_PER_TOKEN = 3  # conservative for code with BPE tokenizers
 
@@ -79,7 +79,7 @@ def code_question(ctx: ProposeContext, cfg) -> Question | None:
             if constrained:
                 summary, edits = parse_json_answer(text)
             else:
-                from .llm import extract_summary
+                from dgm.proposers.llm import extract_summary
                 edits, summary = parse_free_answer(text), extract_summary(text)
             new_text, applied, errors = apply_in_memory(focus, edits, whole_lines=constrained)
         except EditError as exc:

@@ -15,14 +15,14 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from ..diffcheck import check_diff
-from ..faults import classify, endpoint_fault
-from ..gateway_access import GatewayAccess, GatewayError
-from .base import Proposal, ProposalRejected, ProposeContext, Proposer, Usage
-from .edits import MAX_ANSWER_CHARS, EditError, apply_edits, parse_edits
-from .prompting import (clip, code_listing, evaluation_summary, failed_tasks, failure_logs,
+from dgm.archive.diffcheck import check_diff
+from dgm.engine.faults import classify, endpoint_fault
+from dgm.models.gateway_access import GatewayAccess, GatewayError
+from dgm.proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer, Usage
+from dgm.proposers.edits import MAX_ANSWER_CHARS, EditError, apply_edits, parse_edits
+from dgm.proposers.prompting import (clip, code_listing, evaluation_summary, failed_tasks, failure_logs,
                         mentioned_files, relatives_context)
-from .workcopy import WorkCopy, WorkCopyError
+from dgm.proposers.workcopy import WorkCopy, WorkCopyError
 
 SYSTEM = """You improve an AI agent's source code. The agent is evaluated on benchmark \
 tasks; your change should raise its score. You see its files, its results and the logs of \
@@ -135,7 +135,7 @@ class LLMProposer(Proposer):
 
     def propose(self, ctx: ProposeContext) -> Proposal:
         if self.config.focused:
-            from .focused import propose_focused
+            from dgm.proposers.focused import propose_focused
             return propose_focused(self, ctx)
         label = f"{ctx.parent_id}:llm:{uuid.uuid4().hex[:8]}"
         transcript: list[str] = []

@@ -29,13 +29,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .bandit import operator_stats, parameter_stats, thompson, thompson_top
-from .base import Proposal, ProposalRejected, ProposeContext, Proposer
-from .crossover import crossover
-from .pyedit import (REGION_BEGIN, alternatives, choice_sites, mutate_choice, mutate_number,
+from dgm.proposers.bandit import operator_stats, parameter_stats, thompson, thompson_top
+from dgm.proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer
+from dgm.proposers.crossover import crossover
+from dgm.proposers.pyedit import (REGION_BEGIN, alternatives, choice_sites, mutate_choice, mutate_number,
                      mutate_region, numeric_sites)
-from .searchspace import AST_LOCK, Space, SpaceError, load_space
-from .textdiff import file_diff, tree_diff
+from dgm.proposers.searchspace import AST_LOCK, Space, SpaceError, load_space
+from dgm.proposers.textdiff import file_diff, tree_diff
 
 # Prior weights of the operators (only those with a site in the code compete); with the
 # bandit on they only say which operators are enabled (weight > 0).

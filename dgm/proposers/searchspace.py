@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from dgm.errors import ConfigError
 
 SPACE_FILE = "search.toml"
 # CPython 3.11's ast module is not thread-safe ("AST constructor recursion depth

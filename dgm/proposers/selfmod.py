@@ -26,17 +26,17 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..agents import load_manifest
-from ..diffcheck import check_diff
-from ..errors import ConfigError
-from ..faults import classify, endpoint_fault
-from ..gateway_access import GatewayAccess, GatewayError
-from ..sandbox import readback
-from ..sandbox.base import Limits, Mount
-from .base import Proposal, ProposalRejected, ProposeContext, Proposer, Usage
-from .diagnose import Diagnosis, PlanError, agent_summary, diagnose
-from .prompting import clip
-from .workcopy import WorkCopy, WorkCopyError
+from dgm.agents import load_manifest
+from dgm.archive.diffcheck import check_diff
+from dgm.errors import ConfigError
+from dgm.engine.faults import classify, endpoint_fault
+from dgm.models.gateway_access import GatewayAccess, GatewayError
+from dgm.sandbox import readback
+from dgm.sandbox.base import Limits, Mount
+from dgm.proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer, Usage
+from dgm.proposers.diagnose import Diagnosis, PlanError, agent_summary, diagnose
+from dgm.proposers.prompting import clip
+from dgm.proposers.workcopy import WorkCopy, WorkCopyError
 
 SELF_CONTEXT = """The repository at {repo} is the source code of a coding agent: your own \
 code (the copy that runs you is read-only; edit this one). Your changes to it become a new \

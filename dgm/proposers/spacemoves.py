@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .constrained import string_items
-from .searchspace import Param, Space, SpaceError, literal_source, load_space
+from dgm.proposers.constrained import string_items
+from dgm.proposers.searchspace import Param, Space, SpaceError, literal_source, load_space
 
 MAX_VALUES = 4  # new values offered per numeric parameter
 MAX_FILE_BYTES = 1 << 20  # a parameter file larger than this is not read (agent-written)

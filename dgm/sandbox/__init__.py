@@ -4,14 +4,14 @@ Use :func:`choose_sandbox` to get one (it prints which and why), and
 :func:`ensure_image` to build the Docker image. See docs/sandbox.md.
 """
 
-from .base import Limits, Mount, RunResult, Sandbox, SandboxInfo, cap_output
-from .bwrap import BwrapSandbox
-from .docker import DockerSandbox
-from .engine import docker_available, in_ci
-from .image import ensure_image
-from .local import LocalSandbox
-from .policy import protect
-from .select import bwrap_available, choose_sandbox
+from dgm.sandbox.base import Limits, Mount, RunResult, Sandbox, SandboxInfo, cap_output
+from dgm.sandbox.bwrap import BwrapSandbox
+from dgm.sandbox.docker import DockerSandbox
+from dgm.sandbox.docker_engine import docker_available, in_ci
+from dgm.sandbox.image import ensure_image
+from dgm.sandbox.local import LocalSandbox
+from dgm.sandbox.policy import protect
+from dgm.sandbox.select import bwrap_available, choose_sandbox
 
 __all__ = [
     "BwrapSandbox", "DockerSandbox", "Limits", "LocalSandbox", "Mount", "RunResult", "Sandbox",

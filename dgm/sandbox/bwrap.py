@@ -49,14 +49,14 @@ import weakref
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ..errors import ConfigError
-from .base import Limits, Mount, RunResult, Sandbox
-from .cgroups import Cgroups
-from .output import TailBuffer, pump
-from . import seccomp
-from .policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
-from .scratch import Slot
-from . import uids
+from dgm.errors import ConfigError
+from dgm.sandbox.base import Limits, Mount, RunResult, Sandbox
+from dgm.sandbox.cgroups import Cgroups
+from dgm.sandbox.output import TailBuffer, pump
+from dgm.sandbox import seccomp
+from dgm.sandbox.policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
+from dgm.sandbox.scratch import Slot
+from dgm.sandbox import uids
 
 REPO = Path(__file__).resolve().parents[2]
 UID = GID = 1000  # inside bwrap's user namespace (engine not root)

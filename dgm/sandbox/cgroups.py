@@ -16,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .base import Limits
+from dgm.sandbox.base import Limits
 
 _ROOT = Path("/sys/fs/cgroup")
 _CONTROLLERS = ("memory", "pids", "cpu")

@@ -27,12 +27,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..resources import shipped
-from .base import Limits
-from .docker_hardening import Identity, box_identity
-from .engine_calls import REAPER, engine_call, owner_labels
-from .output import TailBuffer
-from .scratch import Slot
+from dgm.resources import shipped
+from dgm.sandbox.base import Limits
+from dgm.sandbox.docker_hardening import Identity, box_identity
+from dgm.sandbox.docker_calls import REAPER, engine_call, owner_labels
+from dgm.sandbox.output import TailBuffer
+from dgm.sandbox.scratch import Slot
 
 LABEL = "dgm.sandbox"
 UID = GID = 1000

@@ -20,13 +20,13 @@ from collections import OrderedDict, deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Mapping, Sequence
 
-from ..errors import ConfigError, DgmError
-from .base import Limits, Mount, RunResult, Sandbox
-from .containers import LABEL, OWNER, Box, Spec, create_box, kill_box, remove_box, run_in_box
-from .engine import docker_client
-from .engine_calls import REAPER, TEST_OWNER_ENV, engine_call
-from .output import TailBuffer
-from .policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
+from dgm.errors import ConfigError, DgmError
+from dgm.sandbox.base import Limits, Mount, RunResult, Sandbox
+from dgm.sandbox.containers import LABEL, OWNER, Box, Spec, create_box, kill_box, remove_box, run_in_box
+from dgm.sandbox.docker_engine import docker_client
+from dgm.sandbox.docker_calls import REAPER, TEST_OWNER_ENV, engine_call
+from dgm.sandbox.output import TailBuffer
+from dgm.sandbox.policy import check_command, check_mounts, describe_exit, sandbox_env, workdir_for
 
 PATH_IN_IMAGE = "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"
 GENERIC_NAMES = ("dgm-sandbox", "dgm-sandbox:latest")  # what suites say; maps to the current build

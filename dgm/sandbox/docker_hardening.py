@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import seccomp, uids
+from dgm.sandbox import seccomp, uids
 
 ETC_DIR = Path("/run/dgm/etc")
 IMAGE_UID = 1000

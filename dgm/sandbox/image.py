@@ -20,9 +20,9 @@ import sys
 import tarfile
 from typing import Callable
 
-from ..errors import DgmError
-from ..resources import data_root
-from .engine import docker_client
+from dgm.errors import DgmError
+from dgm.resources import data_root
+from dgm.sandbox.docker_engine import docker_client
 
 REPO = data_root()  # the checkout, or the wheel's dgm/_shipped
 DOCKERFILE = REPO / "Dockerfile"

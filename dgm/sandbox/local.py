@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Mapping, Sequence
 
-from .base import Limits, Mount, RunResult, Sandbox, cap_output
+from dgm.sandbox.base import Limits, Mount, RunResult, Sandbox, cap_output
 
 GUARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tree_guard.py")
 

@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ..errors import ConfigError
-from .base import Mount
+from dgm.errors import ConfigError
+from dgm.sandbox.base import Mount
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]
 RESERVED = ("/proc", "/sys", "/dev", "/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64",

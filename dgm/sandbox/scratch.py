@@ -25,7 +25,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .readback import copy_counted, file_cost
+from dgm.sandbox.readback import copy_counted, file_cost
 
 _MS_NOSUID, _MS_NODEV = 2, 4
 _MNT_DETACH = 2

@@ -8,9 +8,9 @@ import os
 import shutil
 from typing import Callable
 
-from ..errors import ConfigError, DgmError
-from .base import Limits, Sandbox
-from .engine import docker_available
+from dgm.errors import ConfigError, DgmError
+from dgm.sandbox.base import Limits, Sandbox
+from dgm.sandbox.docker_engine import docker_available
 
 KINDS = ("auto", "docker", "bwrap", "unsafe")
 
@@ -19,7 +19,7 @@ def bwrap_available() -> tuple[bool, str]:
     """Whether bubblewrap can actually start a sandbox here (a real probe run)."""
     if not shutil.which("bwrap"):
         return False, "bubblewrap is not installed"
-    from .bwrap import BwrapSandbox
+    from dgm.sandbox.bwrap import BwrapSandbox
 
     try:
         with BwrapSandbox() as sb:
@@ -47,7 +47,7 @@ def choose_sandbox(kind: str = "auto", *, image: str | None = None,
         if kind not in ("docker", "bwrap"):
             raise ConfigError(f"DGM_SANDBOX must be docker or bwrap, not {kind!r} (unsafe needs --unsafe)")
     if kind == "unsafe":
-        from .local import LocalSandbox
+        from dgm.sandbox.local import LocalSandbox
 
         echo("sandbox: unsafe (asked for with --unsafe): agent code runs as a plain subprocess, "
              "NOT isolated")
@@ -57,8 +57,8 @@ def choose_sandbox(kind: str = "auto", *, image: str | None = None,
         ok, docker_why = docker_available()
         if ok:
             try:
-                from .docker import GENERIC_NAMES, DockerSandbox
-                from .image import ensure_image
+                from dgm.sandbox.docker import GENERIC_NAMES, DockerSandbox
+                from dgm.sandbox.image import ensure_image
 
                 tag = ensure_image(echo) if image in (None, "", *GENERIC_NAMES) else image
                 sandbox = DockerSandbox(tag, pool_size=pool_size)
@@ -71,7 +71,7 @@ def choose_sandbox(kind: str = "auto", *, image: str | None = None,
             raise DgmError(f"--sandbox docker is not possible: {docker_why}")
     ok, bwrap_why = bwrap_available()
     if ok:
-        from .bwrap import BwrapSandbox
+        from dgm.sandbox.bwrap import BwrapSandbox
 
         prefix = f"docker unavailable: {docker_why}; " if kind == "auto" else ""
         echo(f"sandbox: bwrap ({prefix}{bwrap_why})")

@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
+from dgm.errors import ConfigError
 
 BASE, COUNT = 100000, 1000
 DEFAULT_LOCK_DIR = "/run/dgm/uids"

@@ -17,9 +17,9 @@ import io
 import tarfile
 from pathlib import Path
 
-from ..errors import ConfigError, DgmError
-from .engine import docker_client
-from .image import IMAGE_NAME, SANDBOX_DIR, Echo, ensure_image
+from dgm.errors import ConfigError, DgmError
+from dgm.sandbox.docker_engine import docker_client
+from dgm.sandbox.image import IMAGE_NAME, SANDBOX_DIR, Echo, ensure_image
 
 VARIANTS_DIR = SANDBOX_DIR / "variants"
 

@@ -1,6 +1,6 @@
 """The read-only web viewer of an archive (``dgm serve``).
 
-``layout`` and ``data`` are plain Python (also used by ``dgm.plots``); ``app``
+``layout`` and ``data`` are plain Python (also used by ``dgm.web.plots``); ``app``
 wires them into a Starlette application with HTML pages and a JSON API.
 """
 
@@ -14,6 +14,6 @@ if TYPE_CHECKING:
 
 def create_app(*args: Any, **kwargs: Any) -> "Starlette":
     """See :func:`dgm.web.app.create_app` (imported lazily: plots need no Starlette)."""
-    from .app import create_app as _create
+    from dgm.web.app import create_app as _create
 
     return _create(*args, **kwargs)

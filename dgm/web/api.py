@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..errors import DgmError
-from . import data
+from dgm.errors import DgmError
+from dgm.web import data
 
 ENDPOINTS = {
     "/api/version": "a token that changes whenever the archive does (cheap; for live pages)",

@@ -24,9 +24,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..archive import Archive
-from ..errors import DgmError, UnknownAgent
-from . import api, data, pages
+from dgm.archive.store import Archive
+from dgm.errors import DgmError, UnknownAgent
+from dgm.web import api, data, pages
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

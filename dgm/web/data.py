@@ -1,7 +1,7 @@
 """Read models of an archive for the viewer, its JSON API and the plots.
 
 Plain dicts and lists from the Archive API only: no web framework here, so
-``dgm.plots`` shares the same series. Nothing in this module writes.
+``dgm.web.plots`` shares the same series. Nothing in this module writes.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import json
 import time
 from typing import Any
 
-from ..archive import Archive
-from ..archive_api import spend
-from ..errors import DgmError
-from ..lineage import Lineage
-from .layout import tree_layout
+from dgm.archive.store import Archive
+from dgm.archive.view import spend
+from dgm.errors import DgmError
+from dgm.archive.lineage import Lineage
+from dgm.web.layout import tree_layout
 
 STATUS_ORDER = ("admitted", "evaluating", "proposed", "rejected", "failed", "duplicate")
 TERMINAL = {"admitted", "rejected", "failed", "duplicate"}
@@ -188,7 +188,7 @@ def evaluation_groups(evals: list[dict]) -> list[dict]:
 
 def with_stage_records(groups: list[dict], artifacts: dict[str, str]) -> list[dict]:
     """Attach each stage's stage.json record (score ± SE, reference rows, beats) when it has one."""
-    from ..evaluation import stage_records
+    from dgm.engine.evaluation import stage_records
     recs = stage_records(artifacts)
     for g in groups:
         rec = recs.get((g["suite"], g["stage"]))

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..suites import tampering
-from . import data
+from dgm.suites import tampering
+from dgm.web import data
 
 
 def _viewer(request: Request):

@@ -7,8 +7,8 @@ import socket
 
 import uvicorn
 
-from ..archive import Archive
-from ..errors import DgmError
+from dgm.archive.store import Archive
+from dgm.errors import DgmError
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -38,7 +38,7 @@ def bind(host: str, port: int) -> socket.socket:
 def serve(archive: Archive, host: str, port: int, poll_seconds: float = 3.0,
           announce=print) -> None:
     """Serve ``archive`` (opened read-only) until interrupted."""
-    from .app import create_app
+    from dgm.web.app import create_app
 
     sock = bind(host, port)
     actual = sock.getsockname()[1]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import dgm
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 
 DGM = str(Path(sys.executable).parent / "dgm")
 
@@ -69,7 +69,7 @@ def test_a_broken_pipe_reaching_the_error_handler_is_not_an_error_line(capsys):
     import pytest
     import typer
 
-    from dgm.commands.common import cli_errors
+    from dgm.cli.common import cli_errors
 
     @cli_errors
     def write_into_a_closed_pipe():

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from dgm.config import RunConfig, load_config
 from dgm.errors import ConfigError
-from dgm.gateway_config import GatewayConfig
+from dgm.models.gateway_config import GatewayConfig
 from dgm.proposers.factory import make_proposer
 
 # A non-default value for every leaf key of the tree; the test below fails when a key is

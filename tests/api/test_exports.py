@@ -25,7 +25,7 @@ def test_all_is_the_public_surface_and_every_name_resolves():
 
 def test_dgm_replay_stays_callable_whatever_is_imported_first():
     """``dgm.replay`` is also a submodule: importing it must not shadow the function."""
-    code = ("import dgm.replay, dgm; from dgm.commands import replay_cmds; "
+    code = ("import dgm.replay, dgm; from dgm.cli import replay_cmds; "
             "print(callable(dgm.replay), hasattr(dgm.replay, 'TaskComparison'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout.strip()
@@ -41,7 +41,7 @@ def test_every_public_name_is_documented_in_api_md():
 
 def test_import_dgm_is_light():
     code = "import sys, dgm; print(sorted(m for m in ('pydantic', 'git', 'torch', 'sqlite3', " \
-           "'dgm.api', 'dgm.archive') if m in sys.modules))"
+           "'dgm.api', 'dgm.archive.store') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout.strip()
     assert out == "[]"

@@ -5,7 +5,7 @@ import threading
 from pathlib import Path
 
 import dgm
-from dgm.progress import Reporter
+from dgm.engine.progress import Reporter
 
 TOY = Path(__file__).resolve().parents[1] / "loop" / "toy"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import dgm
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.web import data as web_data
 from tests.e2e_llm.scripted import ProposerModel, search_replace
 from tests.fakes.fake_openai import FakeOpenAI

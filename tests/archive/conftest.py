@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 
 from archive_helpers import SEED_FILES, DiffMaker, write_tree
 

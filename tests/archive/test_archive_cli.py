@@ -12,8 +12,8 @@ import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
-from dgm.archive import Archive
-from dgm.cli import app
+from dgm.archive.store import Archive
+from dgm.cli.app import app
 
 from archive_helpers import SEED_FILES, TaskResult, edit, write_tree
 

@@ -1,10 +1,10 @@
-"""Reject reasons of dgm/diffcheck.py, one per kind of bad diff."""
+"""Reject reasons of dgm/archive/diffcheck.py, one per kind of bad diff."""
 
 from __future__ import annotations
 
 import pytest
 
-from dgm.diffcheck import MAX_DIFF_BYTES, MAX_FILE_BYTES, check_diff, touched_paths
+from dgm.archive.diffcheck import MAX_DIFF_BYTES, MAX_FILE_BYTES, check_diff, touched_paths
 
 GOOD = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
 

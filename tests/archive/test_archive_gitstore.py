@@ -1,4 +1,4 @@
-"""dgm/gitstore.py: git plumbing with private temporary indexes, against real git."""
+"""dgm/archive/gitstore.py: git plumbing with private temporary indexes, against real git."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from dgm.gitstore import GitError, GitStore
+from dgm.archive.gitstore import GitError, GitStore
 
 from archive_helpers import SEED_FILES, edit, read_tree, write_tree
 

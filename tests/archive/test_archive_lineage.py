@@ -1,4 +1,4 @@
-"""dgm/lineage.py: networkx views built from a real archive, queries and exports."""
+"""dgm/archive/lineage.py: networkx views built from a real archive, queries and exports."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 
 from dgm.errors import DgmError
-from dgm.lineage import Lineage
+from dgm.archive.lineage import Lineage
 
 from archive_helpers import TaskResult
 

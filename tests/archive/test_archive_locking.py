@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.errors import ArchiveLocked
 
 from archive_helpers import SEED_FILES, read_tree
@@ -22,7 +22,7 @@ DGM = os.path.join(os.path.dirname(sys.executable), "dgm")
 # waits for a line on stdin before closing.
 WRITER = textwrap.dedent("""
     import sys, time
-    from dgm.archive import Archive
+    from dgm.archive.store import Archive
     a = Archive.open(sys.argv[1])
     if sys.argv[2] == "txn":
         a.db.execute("BEGIN IMMEDIATE")

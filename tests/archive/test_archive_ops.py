@@ -1,4 +1,4 @@
-"""dgm/archive.py: every operation against a real bare repository and SQLite file."""
+"""dgm/archive/store.py: every operation against a real bare repository and SQLite file."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from dgm import db as dbmod
-from dgm.archive import Archive, format_id
+from dgm.archive import db as dbmod
+from dgm.archive.store import Archive, format_id
 from dgm.errors import NotAnArchive, UnknownAgent
 
 from archive_helpers import SEED_FILES, TaskResult, edit, read_tree

@@ -22,11 +22,11 @@ import time
 
 import pytest
 
-from dgm import db as dbmod
-from dgm.archive import Archive
-from dgm.gitstore import GitError, GitStore
-from dgm.lineage import ATTRS, NODE_COLS, Lineage
-from dgm.population import Population
+from dgm.archive import db as dbmod
+from dgm.archive.store import Archive
+from dgm.archive.gitstore import GitError, GitStore
+from dgm.archive.lineage import ATTRS, NODE_COLS, Lineage
+from dgm.engine.population import Population
 
 from archive_helpers import SEED_FILES, TaskResult, edit, read_tree, write_tree
 

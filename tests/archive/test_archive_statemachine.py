@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant, multiple,
                                  rule)
 
-from dgm.archive import TRANSITIONS, Archive
-from dgm.lineage import Lineage
+from dgm.archive.store import TRANSITIONS, Archive
+from dgm.archive.lineage import Lineage
 
 from archive_helpers import TaskResult, read_tree, unified_diff, write_tree
 

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from dgm.archive import format_id
-from dgm.lineage import Lineage
+from dgm.archive.store import format_id
+from dgm.archive.lineage import Lineage
 
 from archive_helpers import SEED_FILES, TaskResult, read_tree
 

@@ -20,7 +20,7 @@ from dgm.suites import load_suite
 
 from .polyglot_fixture import build_tree
 
-DGM = [sys.executable, "-m", "dgm.cli"]
+DGM = [sys.executable, "-m", "dgm.cli.app"]
 
 
 @pytest.fixture()

@@ -15,7 +15,7 @@ from dgm.suites import load_suite
 from .agents import make_agent
 from .swebench_fixture import REGRESSION, build_dataset, git
 
-DGM = [sys.executable, "-m", "dgm.cli"]
+DGM = [sys.executable, "-m", "dgm.cli.app"]
 
 
 @pytest.fixture()

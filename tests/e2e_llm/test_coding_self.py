@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from tests.e2e_llm.helpers import SECRET, db_dump, run_dgm
 from tests.e2e_llm.scripted import PLAN, CodingModel, gold_edits
 from tests.fakes.fake_openai import FakeOpenAI

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from tests.e2e_llm.helpers import ROOT, SECRET, TOY, db_dump, run_dgm
 from tests.e2e_llm.scripted import ProposerModel, search_replace, unique_line
 from tests.fakes.fake_openai import FakeOpenAI

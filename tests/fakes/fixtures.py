@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from dgm.gateway import Gateway, GatewayConfig
+from dgm.models.gateway import Gateway, GatewayConfig
 
 from .fake_openai import FakeOpenAI
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 
 from .helpers import DGM, ROOT, TOY, can_mount, dgm, fill, small_tmpfs, toy_args
 

@@ -6,10 +6,10 @@ import errno
 
 import pytest
 
-from dgm.archive import Archive
-from dgm.faults import FaultTracker, HostFault, classify, git_fault, reason_cause
-from dgm.gateway_access import GatewayError
-from dgm.gitstore import GitError
+from dgm.archive.store import Archive
+from dgm.engine.faults import FaultTracker, HostFault, classify, git_fault, reason_cause
+from dgm.models.gateway_access import GatewayError
+from dgm.archive.gitstore import GitError
 
 from .helpers import TOY
 

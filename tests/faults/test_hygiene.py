@@ -87,7 +87,7 @@ def test_the_tree_dies_with_the_run(tmp_path):
 def _leftovers(tmp: Path, pids: set[int]) -> dict[str, list[str]]:
     """What runs with these pids left: entries in TMPDIR, mounts under it or named by them,
     cgroups named by them."""
-    from dgm.hygiene import _cgroup_parents
+    from dgm.engine.hygiene import _cgroup_parents
 
     mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
     mine = [m for m in mounts if m.startswith(str(tmp) + "/")
@@ -147,7 +147,7 @@ import os, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import dgm
-from dgm import hygiene
+from dgm.engine import hygiene
 
 parent = Path(tempfile.gettempdir())  # $TMPDIR: another run's directory
 own = hygiene.claim()

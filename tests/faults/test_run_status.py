@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from tests.e2e_llm.scripted import ProposerModel, search_replace
 from tests.fakes.fake_openai import Fault, FakeOpenAI
 

@@ -1,9 +1,9 @@
-"""The agent-score rule (dgm/evaluation.py agent_score), as the archive stores it for show/viewer/selection."""
+"""The agent-score rule (dgm/engine/evaluation.py agent_score), as the archive stores it for show/viewer/selection."""
 
 import pytest
 
-from dgm.archive import Archive
-from dgm.evaluation import agent_score
+from dgm.archive.store import Archive
+from dgm.engine.evaluation import agent_score
 from dgm.suites import TaskResult
 from icl_helpers import CENTROID_AGENT
 
@@ -38,7 +38,7 @@ def test_show_and_viewer_data_carry_the_reference_rows(tmp_path, make_suite, mak
     """A real icl stage recorded in an archive: dgm show prints the reference rows, the viewer's
     data has them per stage."""
     from typer.testing import CliRunner
-    from dgm.cli import app
+    from dgm.cli.app import app
     from dgm.web import data
     from icl_helpers import SMALL_STAGE
     out = make_suite(SMALL_STAGE).evaluate(CENTROID_AGENT, 0, make_ctx())

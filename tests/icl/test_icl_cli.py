@@ -1,4 +1,4 @@
-"""``dgm suite``: list, show, baselines, eval (typer sub-app, mounted by dgm/cli.py)."""
+"""``dgm suite``: list, show, baselines, eval (typer sub-app, mounted by dgm/cli/app.py)."""
 
 import json
 
@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from icl_helpers import CENTROID_AGENT
-from dgm.commands.suite import app
+from dgm.cli.suite_cmds import app
 
 
 @pytest.fixture(autouse=True)

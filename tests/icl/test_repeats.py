@@ -7,7 +7,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from dgm.commands.suite import app, repeat_report
+from dgm.cli.suite_cmds import app, repeat_report
 from icl_helpers import CENTROID_AGENT, REPO, copy_agent
 
 

@@ -4,6 +4,7 @@ import hashlib
 import json
 
 import numpy as np
+import pytest
 
 from icl_helpers import CENTROID_AGENT, load_spec, scorer
 
@@ -33,7 +34,7 @@ def test_every_stage_reports_reference_rows(make_suite, make_ctx):
     out = make_suite(SMALL_STAGE).evaluate(CENTROID_AGENT, 0, make_ctx())
     rec = json.loads(out.artifacts["stage.json"])
     assert set(rec["references"]) == {"chance", "nn1", "centroid", "lda", "logreg"}
-    assert rec["score"] == sum(r.score for r in out.results) / len(out.results)
+    assert rec["score"] == pytest.approx(sum(r.score for r in out.results) / len(out.results), rel=1e-12)
     assert rec["se"] > 0 and rec["tasks"] == len(out.results)
     # the centroid agent is the centroid reference: it ties it on every pool, to the digit
     assert abs(rec["score"] - rec["references"]["centroid"]["score"]) < 1e-9

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dgm.diffcheck import check_diff
+from dgm.archive.diffcheck import check_diff
 
 DIFF = "diff --git a/x b/x\n{mode}\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+/etc/passwd\n"
 

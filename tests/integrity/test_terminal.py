@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dgm.archive import Archive
-from dgm.cli import app
+from dgm.archive.store import Archive
+from dgm.cli.app import app
 from dgm.termsafe import SafeConsole, clean, markup
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "archive"))
@@ -114,7 +114,7 @@ def test_diff_on_a_terminal_is_cleaned(hostile_archive):
 
 
 def test_progress_view_is_cleaned():
-    from dgm.progress import RichReporter
+    from dgm.engine.progress import RichReporter
 
     buf = io.StringIO()
     rep = RichReporter(3, console=SafeConsole(file=buf, force_terminal=False, width=200))

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 
-from dgm.gateway import Gateway, GatewayConfig
+from dgm.models.gateway import Gateway, GatewayConfig
 
 if __name__ == "__main__":
     cfg = GatewayConfig.model_validate(json.loads(sys.argv[1]))

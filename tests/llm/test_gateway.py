@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from dgm.errors import ConfigError
-from dgm.gateway import Gateway, GatewayConfig
-from dgm.gateway_access import GatewayError, make_key, verify_key
+from dgm.models.gateway import Gateway, GatewayConfig
+from dgm.models.gateway_access import GatewayError, make_key, verify_key
 from tests.fakes.fake_openai import Fault, tool_call
 
 from tests.fakes.fixtures import REAL_KEY
@@ -118,8 +118,8 @@ def _reply(usage: dict):
 
 
 def test_token_budget_reserves_the_worst_case(fake_openai, make_gateway):
-    from dgm.gateway_budget import Limits, prepare
-    from dgm.gateway_routes import Route
+    from dgm.models.gateway_budget import Limits, prepare
+    from dgm.models.gateway_routes import Route
     worst = prepare(Route("POST", "/v1/chat/completions"),
                     {"model": "gpt-4o-mini", "messages": HI}, None, Limits(20, 1, 0)).tokens
     gw = make_gateway(budget_tokens=worst + 30, max_output_tokens=20)

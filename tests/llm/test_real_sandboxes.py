@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.proposers.base import ProposeContext
 from dgm.proposers.selfmod import SelfProposer, SelfProposerConfig
 from dgm.sandbox import BwrapSandbox, DockerSandbox, docker_available, in_ci

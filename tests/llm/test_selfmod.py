@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.proposers.base import ProposalRejected, ProposeContext
 from dgm.proposers.diagnose import PlanError, parse_plan
 from dgm.proposers.selfmod import SelfProposer, SelfProposerConfig

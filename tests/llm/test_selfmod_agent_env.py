@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.config import load_config
 from dgm.proposers.factory import make_proposer
 from tests.fakes.fake_openai import tool_call

@@ -2,8 +2,8 @@
 
 import pytest
 
-from dgm.localmodel.install import installed
-from dgm.localmodel.registry import spec
+from dgm.models.local.install import installed
+from dgm.models.local.registry import spec
 from dgm.sandbox import in_ci
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from dgm.errors import DgmError
-from dgm.localmodel.gguf_meta import GGUFError, read_metadata
-from dgm.localmodel.install import install, installed
-from dgm.localmodel.registry import MODELS
+from dgm.models.local.gguf_meta import GGUFError, read_metadata
+from dgm.models.local.install import install, installed
+from dgm.models.local.registry import MODELS
 from dgm.proposers.constrained import (TextEdit, answer_schema, apply_in_memory,
                                        parse_json_answer)
 from dgm.proposers.focus import choose_focus

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from tests.e2e_llm.helpers import run_dgm
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dgm.localmodel.server import LocalServer, LocalServerError
+from dgm.models.local.server import LocalServer, LocalServerError
 
 ROOT = Path(__file__).resolve().parents[2]
 DGM = str(Path(sys.executable).parent / "dgm")
@@ -53,8 +53,8 @@ def test_started_health_checked_answered_stopped_and_never_reused(default_model)
 def test_a_server_dies_with_the_process_that_started_it(default_model, tmp_path):
     # The parent exits without stop(): the server sees EOF on its stdin and exits too.
     code = ("import sys, os; sys.path.insert(0, %r)\n"
-            "from dgm.localmodel.registry import spec\n"
-            "from dgm.localmodel.server import LocalServer\n"
+            "from dgm.models.local.registry import spec\n"
+            "from dgm.models.local.server import LocalServer\n"
             "s = LocalServer(spec(None), threads=1).start()\n"
             "print(s.pid, s.url, flush=True)\n"
             "os._exit(0)\n") % str(ROOT)
@@ -74,7 +74,7 @@ def test_a_missing_model_is_one_clear_line(tmp_path):
     assert "local model smollm2-135m is not installed" in r.stderr
     assert "dgm model install smollm2-135m" in r.stderr
     with pytest.raises(LocalServerError, match="not installed"):
-        from dgm.localmodel.registry import spec
+        from dgm.models.local.registry import spec
         LocalServer(spec(None), root=tmp_path / "empty").start()
     r = subprocess.run([DGM, "model", "list"], capture_output=True, text=True, env=env,
                        timeout=120, cwd=ROOT)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.proposers.base import ProposalRejected, ProposeContext
 from dgm.proposers.mutation import MutationProposer
 from dgm.proposers.pyedit import mutate_number, mutate_region, numeric_sites, perturb_value

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 
 from loop_helpers import ROOT, run_dgm, toy_args
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from dgm.archive import Archive
-from dgm.searchlog import gain_over
+from dgm.archive.store import Archive
+from dgm.archive.searchlog import gain_over
 
 from loop_helpers import DGM, TOY, run_dgm, toy_args
 

@@ -6,8 +6,8 @@ import random
 import pytest
 
 from dgm.errors import ConfigError
-from dgm.population import Member, Population
-from dgm.selection import STRATEGIES, make_strategy, sigmoid
+from dgm.engine.population import Member, Population
+from dgm.engine.selection import STRATEGIES, make_strategy, sigmoid
 
 
 def member(i, score, children=0, clade_pass=0, clade_n=0):

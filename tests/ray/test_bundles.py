@@ -7,11 +7,11 @@ from types import SimpleNamespace
 import pytest
 
 from cluster_helpers import TOY
-from dgm.archive import Archive
-from dgm.bundles import BundleError, _Unbundled, make_bundle, materialize_from_bundle
+from dgm.archive.store import Archive
+from dgm.archive.bundles import BundleError, _Unbundled, make_bundle, materialize_from_bundle
 from dgm.errors import ConfigError
-from dgm.evaluation import StageTask, evaluate_stage
-from dgm.ray_executor import RayOptions, portable_suite
+from dgm.engine.evaluation import StageTask, evaluate_stage
+from dgm.engine.ray_executor import RayOptions, portable_suite
 from dgm.suites import EVALUATORS
 
 

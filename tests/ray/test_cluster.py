@@ -13,7 +13,7 @@ import time
 import pytest
 
 from cluster_helpers import BROKEN, ROOT, SLOW, TOY, dgm_args, free_port, running
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -205,10 +205,10 @@ def test_a_wrong_token_is_one_clear_line(cluster, tmp_path):
 EXECUTOR_SCRIPT = """
 import math, sys
 from pathlib import Path
-from dgm.archive import Archive
-from dgm.bundles import BundleError
-from dgm.evaluation import StageTask, evaluate_stage
-from dgm.ray_executor import RayExecutor, RayOptions
+from dgm.archive.store import Archive
+from dgm.archive.bundles import BundleError
+from dgm.engine.evaluation import StageTask, evaluate_stage
+from dgm.engine.ray_executor import RayExecutor, RayOptions
 
 toy, address = Path(sys.argv[1]), sys.argv[2]
 with Archive.create(Path(sys.argv[3])) as a:

@@ -80,7 +80,7 @@ def leaves_no_trace(request, monkeypatch):
     tests' background removals) neither break the count nor get touched."""
     import uuid
 
-    from dgm.sandbox.engine_calls import TEST_OWNER_ENV
+    from dgm.sandbox.docker_calls import TEST_OWNER_ENV
 
     monkeypatch.setenv(TEST_OWNER_ENV, f"{request.node.name[:40]}-{uuid.uuid4().hex[:8]}")
     before = host_state()

@@ -13,7 +13,7 @@ from dgm.errors import ConfigError
 from dgm.sandbox import DockerSandbox, Limits, Mount
 from dgm.sandbox.containers import Spec, create_box
 from dgm.sandbox.docker import leftover_containers
-from dgm.sandbox.engine import docker_client
+from dgm.sandbox.docker_engine import docker_client
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("leaves_no_trace")]
 

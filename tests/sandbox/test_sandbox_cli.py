@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from dgm.commands.sandbox import app
+from dgm.cli.sandbox_cmds import app
 
 runner = CliRunner()
 

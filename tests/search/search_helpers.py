@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dgm.progress import Reporter
+from dgm.engine.progress import Reporter
 from dgm.proposers.base import Proposal, ProposeContext, Proposer
-from dgm.runner import execute, prepare
+from dgm.engine.launch import execute, prepare
 
 TOY = Path(__file__).resolve().parents[1] / "loop" / "toy"
 

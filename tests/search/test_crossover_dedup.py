@@ -4,8 +4,8 @@ import random
 import shutil
 from pathlib import Path
 
-from dgm.archive import Archive
-from dgm.dedup import fingerprint, fingerprint_dir, read_tree
+from dgm.archive.store import Archive
+from dgm.engine.dedup import fingerprint, fingerprint_dir, read_tree
 from dgm.proposers.base import ProposeContext
 from dgm.proposers.crossover import merge
 from dgm.proposers.mutation import MutationProposer

@@ -9,7 +9,7 @@ import pytest
 from dgm.config import SearchConfig, load_config
 from dgm.errors import ConfigError
 from dgm.proposers.factory import make_proposer
-from dgm.selection import DGMSelection, make_strategy
+from dgm.engine.selection import DGMSelection, make_strategy
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ import random
 import statistics
 from pathlib import Path
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.proposers.bandit import operator_stats, thompson
 from dgm.proposers.mutation import MutationProposer
 
@@ -145,17 +145,17 @@ def test_a_possible_best_is_confirmed_on_more_seeds_and_claimed_with_an_interval
 def test_a_confirmation_is_evaluated_as_its_stage_was_with_the_archives_task_secret(tmp_path, monkeypatch):
     # the icl tasks follow from the archive's secret salt: a confirmation made without it
     # would score the agent on other tasks (the machine's) than its stage and its seed
-    import dgm.loop
-    import dgm.search_hooks
+    import dgm.engine.loop
+    import dgm.engine.search_hooks
     seen = []
-    real = dgm.loop.evaluate_stage
+    real = dgm.engine.loop.evaluate_stage
 
     def recording(task):
         seen.append(task)
         return real(task)
 
-    monkeypatch.setattr(dgm.loop, "evaluate_stage", recording)
-    monkeypatch.setattr(dgm.search_hooks, "evaluate_stage", recording)
+    monkeypatch.setattr(dgm.engine.loop, "evaluate_stage", recording)
+    monkeypatch.setattr(dgm.engine.search_hooks, "evaluate_stage", recording)
     run_toy(tmp_path / "a", 2, Scripted([REAL, ("slope = 1.0", "slope = 2.0")]), selection="greedy",
             **{"search.confirm_seeds": 2})
     with Archive.open(tmp_path / "a", readonly=True) as a:
@@ -179,7 +179,7 @@ def test_parameter_choice_learns_from_outcomes_too(tmp_path):
 
 
 def test_a_duplicate_committed_just_before_a_crash_is_not_evaluated_on_resume(tmp_path):
-    from dgm import searchlog
+    from dgm.archive import searchlog
     run_toy(tmp_path / "a", 1, Scripted([REAL]), selection="greedy", **{"search.confirm_seeds": 0})
     with Archive.open(tmp_path / "a") as a:  # as a crash leaves it: committed, fingerprinted
         seed = a.query("SELECT id FROM agents WHERE parent IS NULL")[0][0]

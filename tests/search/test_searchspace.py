@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.proposers.base import ProposeContext
 from dgm.proposers.mutation import MutationProposer, python_files
 from dgm.proposers.searchspace import SpaceError, load_space, parse_space, safe_eval
@@ -149,7 +149,7 @@ def test_constraints_and_values_are_bounded_arithmetic():
 def test_computed_values_read_as_numbers_and_names_are_not_rejected(tmp_path):
     """`"lr": 0.5 * 3e-3` is a number the pre-check can check; a value computed from a name
     has none the host can know: the pre-check leaves it to the evaluation."""
-    from dgm.precheck import static_check
+    from dgm.engine.precheck import static_check
 
     line = next(ln for ln in (META / "config.py").read_text().splitlines() if '"lr": ' in ln)
     for new, check in ((line.replace('"lr": ', '"lr": 0.5 * '), True),

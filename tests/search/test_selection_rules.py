@@ -6,9 +6,9 @@ import random
 import pytest
 
 from dgm.config import SearchConfig
-from dgm.population import Member, Population
-from dgm.qd import QDSelection, novelty
-from dgm.selection import make_strategy, sigmoid
+from dgm.engine.population import Member, Population
+from dgm.engine.qd import QDSelection, novelty
+from dgm.engine.selection import make_strategy, sigmoid
 
 
 def member(i, score, admitted=0, failed=0, tasks=None, seconds=1.0):

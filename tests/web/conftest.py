@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 
 from web_builders import add_synthetic, build_archive
 from web_live import LiveServer

@@ -9,7 +9,7 @@ import markupsafe
 import pytest
 from starlette.testclient import TestClient
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.errors import NotAnArchive
 from dgm.web import create_app
 

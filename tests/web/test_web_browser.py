@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 
 from web_live import LiveServer
 from web_builders import SEED_FILES, XSS, results, file_diff

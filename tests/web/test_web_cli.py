@@ -12,12 +12,12 @@ import httpx
 import typer
 from typer.testing import CliRunner
 
-from dgm.archive import Archive
-from dgm.commands import view_cmds
+from dgm.archive.store import Archive
+from dgm.cli import view_cmds
 
 from web_builders import SEED_FILES, file_diff
 
-CLI = ("import typer; from dgm.commands import view_cmds; app = typer.Typer(); "
+CLI = ("import typer; from dgm.cli import view_cmds; app = typer.Typer(); "
        "view_cmds.register(app); app()")
 
 

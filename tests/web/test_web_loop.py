@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.errors import NotAnArchive
-from dgm.lineage import Lineage
-from dgm.plots import PROGRESS_SIZE, TREE_SIZE, plot_all
+from dgm.archive.lineage import Lineage
+from dgm.web.plots import PROGRESS_SIZE, TREE_SIZE, plot_all
 
 from web_png import check_image
 from web_live import LiveServer

@@ -6,10 +6,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dgm.archive import Archive
-from dgm.commands import view_cmds
+from dgm.archive.store import Archive
+from dgm.cli import view_cmds
 from dgm.errors import DgmError
-from dgm.plots import PROGRESS_SIZE, TREE_SIZE, plot_all
+from dgm.web.plots import PROGRESS_SIZE, TREE_SIZE, plot_all
 
 from web_png import BEST_RED, VIRIDIS_TOP, check_image, pixels_near, png_size
 

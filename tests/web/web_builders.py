@@ -15,7 +15,7 @@ import random
 import time
 from pathlib import Path
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.proposers.base import Usage
 from dgm.suites import TaskResult
 

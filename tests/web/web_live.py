@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
-from dgm.archive import Archive
+from dgm.archive.store import Archive
 from dgm.web import create_app
 from dgm.web.server import bind
 

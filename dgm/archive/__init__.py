@@ -1,0 +1,1 @@
+"""The archive: git store, SQLite database, lineage and integrity (host side)."""

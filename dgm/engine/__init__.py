@@ -1,0 +1,1 @@
+"""The evolution engine: the loop, scheduling, evaluation plan, executors and search."""

@@ -1,0 +1,1 @@
+"""Foundation models: the metered gateway, pricing, endpoints and local models."""
