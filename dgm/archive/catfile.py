@@ -73,7 +73,8 @@ def hashes_to_its_id(obj: tuple[str, str, bytes]) -> bool:
 
 def _chunks(names: list[str]):
     """Runs of at most CHUNK names and CHUNK_BYTES of request (at least one name each)."""
-    chunk, size = [], 0
+    chunk: list[str] = []
+    size = 0
     for n in names:
         if chunk and (len(chunk) == CHUNK or size + len(n) + 1 > CHUNK_BYTES):
             yield chunk
@@ -88,7 +89,8 @@ def _stop(proc: subprocess.Popen) -> None:
     """Close git's stdin (it exits at EOF) and reap it; kill it if it lingers."""
     for stream in (proc.stdin, proc.stdout):
         try:
-            stream.close()
+            if stream is not None:  # always pipes here; Popen types them as optional
+                stream.close()
         except OSError:
             pass
     try:
@@ -123,7 +125,7 @@ class CatFile:
 
     def _discard(self) -> None:
         """Forget the process: stop it if it is ours, leave it alone in a forked child."""
-        if self._proc is not None:
+        if self._proc is not None and self._finalizer is not None:  # _start sets both
             if self._pid == os.getpid():
                 self._finalizer()  # runs _stop once
             else:
@@ -161,7 +163,10 @@ class CatFile:
         raise AssertionError("unreachable")
 
     def _exchange(self, names: list[str]) -> list[tuple[str, str, bytes] | None]:
-        stdin, stdout = self._proc.stdin, self._proc.stdout
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.stdout is None:  # read() started it, with pipes
+            raise CatFileDied("no running process")
+        stdin, stdout = proc.stdin, proc.stdout
         stdin.write("".join(n + "\n" for n in names).encode())
         stdin.flush()
         out: list[tuple[str, str, bytes] | None] = []

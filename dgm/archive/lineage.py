@@ -48,6 +48,7 @@ class Lineage:
                      for r in rows}
             succ: dict[str, dict] = {n: {} for n in nodes}
             pred: dict[str, dict] = {}
+            edge: dict  # the edge data, shared by succ and pred
             for r in rows:
                 child, parent = r[0], r[1]
                 if parent in succ:  # one edge-data dict for both directions, as networkx does
@@ -127,7 +128,7 @@ class Lineage:
             s = d["score"]
             if s is None or (allowed is not None and d["status"] not in allowed):
                 continue
-            if top is None or s > top or (s == top and int(n) < int(best)):
+            if top is None or s > top or (s == top and best is not None and int(n) < int(best)):
                 best, top = n, s
         return best
 

@@ -43,7 +43,7 @@ def _alive(pid: int) -> bool:
 
 def remove_stale(parent: Path) -> list[Path]:
     """Remove staging directories under ``parent`` whose creating process is gone."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(parent.iterdir())
     except OSError:

@@ -25,11 +25,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import IO, Any, Iterable, Sequence
+
+import sqlite_utils
 
 from dgm.archive import db as dbmod
 from dgm.archive.diffcheck import check_diff
-from dgm.errors import ArchiveLocked, NotAnArchive, UnknownAgent
+from dgm.errors import ArchiveLocked, InternalError, NotAnArchive, UnknownAgent
 from dgm.engine.faults import HostFault, git_fault
 from dgm.archive.gitstore import GitError, GitStore
 from dgm.archive.integrity import check_archive, repair_refs
@@ -111,14 +113,23 @@ def format_id(seq: int) -> str:
 class Archive:
     """Git + SQLite store of every agent ever proposed (see module docstring)."""
 
+    _next_seq: int  # the next agent's seq; set only when opened for writing
+
     def __init__(self, path: Path, readonly: bool):
         self.path = Path(path)
         self.readonly = readonly
         self.git = GitStore(self.path / "repo.git")
         self._lock = threading.RLock()
-        self._lock_file = None
-        self.db = None
+        self._lock_file: IO[str] | None = None
+        self._db: sqlite_utils.Database | None = None
         self.schema_version = dbmod.SCHEMA_VERSION  # an older one only when opened read-only
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The open database connection (an error once the archive is closed)."""
+        if self._db is None:
+            raise InternalError(f"archive {self.path} is closed")
+        return self._db
 
     # -- opening -------------------------------------------------------------
     @classmethod
@@ -134,8 +145,8 @@ class Archive:
         GitStore.init(path / "repo.git")
         self = cls(path, readonly=False)
         self._acquire()
-        self.db = dbmod.connect(path / "dgm.db")
-        dbmod.create_schema(self.db)
+        self._db = dbmod.connect(path / "dgm.db")
+        dbmod.create_schema(self._db)
         self._next_seq = 1
         return self
 
@@ -150,7 +161,7 @@ class Archive:
         if not readonly:
             self._acquire()
         try:
-            self.db = dbmod.connect(path / "dgm.db", readonly=readonly)
+            self._db = dbmod.connect(path / "dgm.db", readonly=readonly)
             self.schema_version = dbmod.check_schema(self.db, path)
             if not readonly and self.schema_version < dbmod.SCHEMA_VERSION:
                 dbmod.migrate(self.db, self.schema_version)  # under the write lock
@@ -181,15 +192,15 @@ class Archive:
 
     def close(self) -> None:
         self.git.close()
-        if self.db is not None:
+        if self._db is not None:
             if not self.readonly:  # at rest in rollback-journal mode: readers then create no
                 try:               # -wal/-shm files, and read-only media can be read
-                    self.db.execute("PRAGMA busy_timeout=200")
-                    self.db.execute("PRAGMA journal_mode=DELETE")
+                    self._db.execute("PRAGMA busy_timeout=200")
+                    self._db.execute("PRAGMA journal_mode=DELETE")
                 except sqlite3.Error:
                     pass  # a reader is connected: it stays in WAL mode, which is fine
-            self.db.conn.close()
-            self.db = None
+            self._db.conn.close()
+            self._db = None
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
@@ -243,7 +254,7 @@ class Archive:
         """
         p = self.agent(parent)
         reason = check_diff(diff)
-        tree = None
+        tree: str | None = None
         if reason is None:
             try:
                 tree = self.git.apply_diff(p.commit_sha, diff)
@@ -256,6 +267,7 @@ class Archive:
             reason = "diff changes nothing"
         if reason is not None:
             return PreparedChild(parent, diff, summary, reason=reason)
+        assert tree is not None  # no reason: apply_diff gave the tree
         with self._write():
             agent_id = format_id(self._next_seq)
             self._next_seq += 1
@@ -280,6 +292,8 @@ class Archive:
                 self._insert_meta(pid, None, run, job, meta)
             return AddResult(None, pid, prep.reason)
         agent_id, parent = prep.agent_id, prep.parent
+        # prepare_child sets both whenever it gives no reason
+        assert agent_id is not None and prep.commit is not None
         gen = prep.generation if generation is None else generation
         with self._write(), self._tx():
             self._insert_agent(agent_id, prep.commit, prep.tree, parent, run, proposer, gen,
@@ -293,7 +307,7 @@ class Archive:
             for src in inspirations:
                 self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'inspiration')",
                                 [src, agent_id])
-            if (meta or {}).get("second_parent"):
+            if meta and meta.get("second_parent"):
                 self.db.execute("INSERT OR IGNORE INTO edges VALUES (?, ?, 'crossover')",
                                 [meta["second_parent"], agent_id])
             self._insert_meta(pid, agent_id, run, job, meta)
@@ -328,6 +342,7 @@ class Archive:
              getattr(u, "prompt_tokens", 0), getattr(u, "completion_tokens", 0),
              getattr(u, "cost", 0.0), summary, diagnosis, status, reason, diff, seconds, job,
              time.time()])
+        assert cur.lastrowid is not None  # set by every successful INSERT
         return cur.lastrowid
 
     def _insert_meta(self, pid: int, agent: str | None, run, job, meta: dict | None) -> None:
@@ -369,8 +384,9 @@ class Archive:
 
     def record_evaluation(self, agent_id: str, suite: str, stage: int, results: Iterable[Any], *,
                           image: str | None = None, seed: int | None = None,
-                          run: str | None = None, artifacts: dict[str, str] | None = None) -> float:
-        """Store per-task results (TaskResult-like) of one stage; returns the agent's new score."""
+                          run: str | None = None, artifacts: dict[str, str] | None = None) -> float | None:
+        """Store per-task results (TaskResult-like) of one stage; returns the agent's new score
+        (None while it has no task results at all)."""
         now = time.time()
         rows = [[agent_id, suite, stage, r.task_id, float(r.score), int(bool(r.resolved)),
                  float(getattr(r, "seconds", 0.0)), image, seed, getattr(r, "log", ""), run, now]
@@ -418,6 +434,7 @@ class Archive:
         with self._write(), self._tx():
             cur = self.db.execute("INSERT INTO events (ts, run, kind, agent, data) VALUES (?,?,?,?,?)",
                                   [time.time(), run, kind, agent, json.dumps(data, default=str)])
+            assert cur.lastrowid is not None  # set by every successful INSERT
             return cur.lastrowid
 
     def record_usage(self, agent: str | None, model: str, prompt_tokens: int,
@@ -534,11 +551,14 @@ class Archive:
         cols = ("id", "run", "parent", "agent", "proposer", "model", "prompt_tokens",
                 "completion_tokens", "cost", "summary", "diagnosis", "status", "reason", "seconds",
                 "job")
-        where, params = [], []
+        where: list[str] = []
+        params: list[str] = []
         if agent_id:
-            where.append("agent=?"), params.append(agent_id)
+            where.append("agent=?")
+            params.append(agent_id)
         if run:
-            where.append("run=?"), params.append(run)
+            where.append("run=?")
+            params.append(run)
         picked = list(cols)
         if self.schema_version < 2 and not any(  # an early version-1 archive, read-only
                 r[1] == "job" for r in self.query("PRAGMA table_info(proposals)")):
@@ -547,11 +567,14 @@ class Archive:
         return [dict(zip(cols, r)) for r in self.query(sql + " ORDER BY id", params)]
 
     def events(self, run: str | None = None, kind: str | None = None) -> list[dict]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[str] = []
         if run:
-            where.append("run=?"), params.append(run)
+            where.append("run=?")
+            params.append(run)
         if kind:
-            where.append("kind=?"), params.append(kind)
+            where.append("kind=?")
+            params.append(kind)
         sql = "SELECT seq, ts, run, kind, agent, data FROM events" + \
               (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
         return [{"seq": s, "ts": ts, "run": r, "kind": k, "agent": a, "data": json.loads(d or "{}")}
