@@ -7,7 +7,8 @@ one outcome per finished child). Each operator's rate gets a Beta(1 + wins,
 posterior and takes the largest draw. The counts live in the archive's
 ``operator_outcomes`` table, so a resumed run continues with what it learnt.
 The same posterior, per declared parameter, picks which parameters a
-numeric/choice/multi move changes (``parameter_stats``, ``thompson_top``).
+numeric/choice/multi move changes and which one a spend move grows (``parameter_stats``,
+``thompson_top``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def parameter_stats(archive) -> dict[str, tuple[int, int]]:
     out: dict[str, list[int]] = {}
     for params, success in archive.query(
             "SELECT m.params, o.success FROM operator_outcomes o JOIN proposal_meta m "
-            "ON m.agent = o.agent WHERE m.operator IN ('numeric', 'choice', 'multi')"):
+            "ON m.agent = o.agent WHERE m.operator IN ('numeric', 'choice', 'multi', 'spend')"):
         for name in json.loads(params or "{}").get("changes", {}):
             s = out.setdefault(name, [0, 0])
             s[0] += int(success)

@@ -8,6 +8,8 @@ Operators (each proposal records its operator and parameters in the archive):
   one, any named literal (pyedit.py) or ``# dgm: choice`` variable.
 * ``multi``: move two or three declared parameters at once (a coupled move:
   width with heads, rate with batch size).
+* ``spend``: grow a parameter the space marks as buying compute (``spends``), when
+  the parent's recorded stages used under half of that budget (spend.py).
 * ``region``: drop or swap statements between ``# dgm: region`` markers, only
   in files the search space lists as safe for statement edits.
 * ``transplant``: re-apply a change that improved another lineage (its diff
@@ -35,12 +37,13 @@ from dgm.proposers.crossover import crossover
 from dgm.proposers.pyedit import (REGION_BEGIN, alternatives, choice_sites, mutate_choice, mutate_number,
                      mutate_region, numeric_sites)
 from dgm.proposers.searchspace import AST_LOCK, Space, SpaceError, load_space
+from dgm.proposers.spend import budget_shares, spend_move
 from dgm.proposers.textdiff import file_diff, tree_diff
 
 # Prior weights of the operators (only those with a site in the code compete); with the
 # bandit on they only say which operators are enabled (weight > 0).
-WEIGHTS = {"numeric": 0.4, "choice": 0.2, "multi": 0.15, "region": 0.05, "transplant": 0.1,
-           "crossover": 0.1}
+WEIGHTS = {"numeric": 0.4, "choice": 0.2, "multi": 0.15, "spend": 0.1, "region": 0.05,
+           "transplant": 0.1, "crossover": 0.1}
 MAX_TRIES = 12
 
 
@@ -105,18 +108,20 @@ class MutationProposer(Proposer):
                 pass
         ops = [op for op, w in self.weights.items() if w > 0]
         if space is None:
-            ops = [op for op in ops if op != "multi"]
+            ops = [op for op in ops if op not in ("multi", "spend")]
         elif not space.statement_edits:
             ops = [op for op in ops if op != "region"]
         for _ in range(MAX_TRIES):
             if not ops:
                 break
             op = self._pick(ops, ctx)
-            if op in ("transplant", "crossover"):
-                prop = self._transplant(ctx, space) if op == "transplant" else self._crossover(ctx, space)
+            if op in ("transplant", "crossover", "spend"):
+                prop = (self._transplant(ctx, space) if op == "transplant" else
+                        self._crossover(ctx, space) if op == "crossover" else
+                        self._spend(space, files, ctx))
                 if prop is not None:
                     return prop
-                ops.remove(op)  # depends only on the archive: retrying cannot help
+                ops.remove(op)  # depends only on the archive and the parent: retrying cannot help
                 continue
             prop = (self._space_move(op, space, files, ctx) if space is not None and op != "region"
                     else self._code_move(op, files, alts, space, ctx))
@@ -151,6 +156,30 @@ class MutationProposer(Proposer):
         diff = tree_diff({p: (files[p], t) for p, t in changed.items()})
         what = ", ".join(f"{n} {a!r} → {b!r}" for n, (a, b) in changes.items())
         return Proposal(diff=diff, summary=what, meta={"operator": op, "changes": changes})
+
+    def _spend(self, space: Space | None, files: dict[str, str], ctx: ProposeContext) -> Proposal | None:
+        if space is None:
+            return None
+        shares = budget_shares(ctx.archive, ctx.parent_id)
+        try:
+            values = space.read(files)
+        except SpaceError:
+            return None
+        order = ((lambda names: thompson_top(names, parameter_stats(ctx.archive), len(names), ctx.rng))
+                 if self.bandit else None)
+        move = spend_move(space, values, shares, ctx.rng, order) if shares else None
+        if move is None:
+            return None
+        changes, _, used = move
+        changed = space.write(files, {n: new for n, (_, new) in changes.items()})
+        if not changed:
+            return None
+        diff = tree_diff({p: (files[p], t) for p, t in changed.items()})
+        what = ", ".join(f"{n} {a!r} → {b!r}" for n, (a, b) in changes.items())
+        used_text = ", ".join(f"{k} {v:.0%} of budget" for k, v in used.items())
+        return Proposal(diff=diff, summary=f"{what} (parent used {used_text})",
+                        meta={"operator": "spend", "changes": changes, "budget_used": used,
+                              "bandit": self.bandit})
 
     def _code_move(self, op: str, files: dict[str, str], alts: dict[str, list],
                    space: Space | None, ctx: ProposeContext) -> Proposal | None:

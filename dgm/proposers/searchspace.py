@@ -25,6 +25,13 @@ type and range, and the constraints a configuration must meet::
     high = 0.99
     when = "optimizer == 'sgd'"           # inactive otherwise: its value changes nothing
 
+    [[param]]
+    name = "train_steps"
+    type = "int"
+    low = 50
+    high = 4000
+    spends = "train_flops"                # cost in proportion to the value (the spend operator)
+
 Values are read from and written to the source as literals through the AST:
 no agent code is ever run on the host. Constraints and ``when`` are small
 expressions (arithmetic, comparisons, and/or/not) over parameter names,
@@ -66,6 +73,7 @@ class Param:
     multiple_of: int | None = None
     when: str | None = None
     sigma: float = 0.5  # log-scale step (log params) or fraction of the range (linear)
+    spends: str | None = None  # the compute key whose cost grows with this value (spend.py)
 
     def valid(self, v: Any) -> bool:
         if self.type == "bool":
@@ -337,7 +345,7 @@ def parse_space(text: str, files: dict[str, str] | None = None) -> Space:
     for i, raw in enumerate(data.get("param", [])):
         where = f"{SPACE_FILE}: param {raw.get('name', i)}"
         unknown = set(raw) - {"name", "path", "file", "type", "low", "high", "log", "choices",
-                              "multiple_of", "when", "sigma"}
+                              "multiple_of", "when", "sigma", "spends"}
         if unknown:
             raise SpaceError(f"{where}: unknown key {sorted(unknown)[0]}")
         if "name" not in raw or raw.get("type") not in TYPES:
@@ -347,11 +355,15 @@ def parse_space(text: str, files: dict[str, str] | None = None) -> Space:
             raise SpaceError(f"{where}: no file (set `file` at the top or in the param)")
         p = Param(raw["name"], raw.get("path", raw["name"]), file, raw["type"], raw.get("low"),
                   raw.get("high"), bool(raw.get("log", False)), tuple(raw.get("choices", ())),
-                  raw.get("multiple_of"), raw.get("when"), float(raw.get("sigma", 0.5)))
+                  raw.get("multiple_of"), raw.get("when"), float(raw.get("sigma", 0.5)),
+                  raw.get("spends"))
         if p.type == "choice" and len(p.choices) < 2:
             raise SpaceError(f"{where}: a choice needs at least two choices")
         if p.type in ("int", "float") and not p.choices and (p.low is None or p.high is None):
             raise SpaceError(f"{where}: a number needs low and high (or choices)")
+        if p.spends is not None and (not isinstance(p.spends, str) or p.type not in ("int", "float")
+                                     or p.choices):
+            raise SpaceError(f"{where}: `spends` names a compute key (a string), on a numeric range")
         if p.log and (p.low is None or p.low <= 0):
             raise SpaceError(f"{where}: a log-scale parameter needs low > 0")
         params.append(p)
