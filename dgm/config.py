@@ -191,7 +191,7 @@ class RunConfig(BaseModel):
     # the self-modification run; nothing else from the host's environment reaches a sandbox.
     agent_env: dict[str, str] = Field(default_factory=dict)
     # Host faults (disk, git store, engine, endpoint) are retried after a backoff that starts
-    # here and doubles; this many in a row of one cause stall the run (see dgm/engine/faults.py).
+    # here and doubles; this many in a row of one cause stall the run (see dgm/faults.py).
     stall_after: int = Field(10, ge=1)
     fault_backoff_s: float = Field(0.5, ge=0)
 

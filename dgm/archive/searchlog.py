@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Iterable
 
-from dgm.engine.stats import Interval, paired, paired_interval
+from dgm.stats import Interval, paired, paired_interval
 
 
 def task_scores(archive, agent: str) -> dict[str, float]:

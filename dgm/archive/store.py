@@ -32,7 +32,7 @@ import sqlite_utils
 from dgm.archive import db as dbmod
 from dgm.archive.diffcheck import check_diff
 from dgm.errors import ArchiveLocked, InternalError, NotAnArchive, UnknownAgent
-from dgm.engine.faults import HostFault, git_fault
+from dgm.faults import HostFault, git_fault
 from dgm.archive.gitstore import GitError, GitStore
 from dgm.archive.integrity import check_archive, repair_refs
 

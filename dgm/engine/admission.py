@@ -18,7 +18,7 @@ import statistics
 from dataclasses import dataclass
 
 from dgm.archive import searchlog
-from dgm.engine.stats import Interval
+from dgm.stats import Interval
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dgm.engine.admission import Confirmer, keep_better
 from dgm.archive.store import Archive
 from dgm.config import SearchConfig
 from dgm.engine.evaluation import StagePlan, StageTask, evaluate_stage, next_step
-from dgm.engine.faults import FaultTracker, HostFault, classify, reason_cause
+from dgm.faults import FaultTracker, HostFault, classify, reason_cause
 from dgm.engine.population import Population
 from dgm.engine.scheduling import Slots
 from dgm.engine.search_hooks import Checks, SearchHooks, check_child
@@ -98,7 +98,7 @@ class Loop(SearchHooks):
         self.seed_ids: list[str] = []
         self.overhead = 0.0  # seconds the scheduler itself spent (selection, writes, events)
         # Host faults are retried after a backoff (``delayed``); a cause that keeps failing
-        # stops the run with ``stalled`` set to the reason (see dgm/engine/faults.py).
+        # stops the run with ``stalled`` set to the reason (see dgm/faults.py).
         self.faults = FaultTracker(host_limit=settings.stall_after, reject_limit=4 * settings.budget + 10,
                                    backoff_base=settings.backoff_seconds)
         self.delayed: list[tuple[float, str, Job]] = []

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from dgm.archive.diffcheck import check_diff
-from dgm.engine.faults import classify, endpoint_fault
+from dgm.faults import classify, endpoint_fault
 from dgm.models.gateway_access import GatewayAccess, GatewayError
 from dgm.proposers.base import Proposal, ProposalRejected, ProposeContext, Proposer, Usage
 from dgm.proposers.edits import MAX_ANSWER_CHARS, EditError, apply_edits, parse_edits

@@ -29,7 +29,7 @@ from pathlib import Path
 from dgm.agents import load_manifest
 from dgm.archive.diffcheck import check_diff
 from dgm.errors import ConfigError
-from dgm.engine.faults import classify, endpoint_fault
+from dgm.faults import classify, endpoint_fault
 from dgm.models.gateway_access import GatewayAccess, GatewayError
 from dgm.sandbox import readback
 from dgm.sandbox.base import Limits, Mount

@@ -7,7 +7,7 @@ import errno
 import pytest
 
 from dgm.archive.store import Archive
-from dgm.engine.faults import FaultTracker, HostFault, classify, git_fault, reason_cause
+from dgm.faults import FaultTracker, HostFault, classify, git_fault, reason_cause
 from dgm.models.gateway_access import GatewayError
 from dgm.archive.gitstore import GitError
 

@@ -125,7 +125,7 @@ def test_noop_edit_is_rejected_not_committed(fake_openai, gateway, world):
 
 
 def test_model_failures_and_budget_become_rejections(fake_openai, make_gateway, world):
-    from dgm.engine.faults import HostFault
+    from dgm.faults import HostFault
 
     # a prompt is ~4,900 tokens (~19.8 kB, so its worst case is ~20,800 with 1,000 of output):
     # room for one call's usage plus the retry's worst case (~25,900), not for two calls'

@@ -116,7 +116,7 @@ def test_a_kill_answered_is_not_running_and_a_wait_reset_are_done(docker_image):
 def test_an_answer_lost_at_creation_leaves_no_container(docker_image):
     """The engine creates the container but the reply is lost: the call fails as an engine
     fault (the loop retries it), and the container it never heard of is removed."""
-    from dgm.engine.faults import classify
+    from dgm.faults import classify
 
     client = flaky_client([])
     made: list[str] = []
