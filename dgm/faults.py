@@ -68,7 +68,7 @@ def endpoint_fault(exc: BaseException) -> HostFault | None:
     return None
 
 
-def classify(exc: BaseException) -> HostFault | None:
+def classify(exc: BaseException | None) -> HostFault | None:
     """The host fault ``exc`` is (following ``__cause__`` and Ray's ``cause``), or None."""
     seen = 0
     while exc is not None and seen < 8:

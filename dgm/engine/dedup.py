@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import hashlib
 from pathlib import Path
+from typing import cast
 
 from dgm.proposers.searchspace import SPACE_FILE, Space, SpaceError, locate, parse_space
 
@@ -50,7 +51,8 @@ def _blank_inactive(trees: dict[str, ast.Module], space: Space, texts: dict[str,
             node = locate(trees[p.file], p.path)
             # a constant, a negative number or a container: turned into a None constant in place
             node.__class__ = ast.Constant
-            node.value, node.kind = None, None
+            const = cast(ast.Constant, node)  # it is one now
+            const.value, const.kind = None, None
 
 
 def fingerprint(files: dict[str, bytes]) -> str:

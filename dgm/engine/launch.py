@@ -9,13 +9,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dgm.agents import check_agent_dir, load_manifest
 from dgm.archive.store import Archive
 from dgm.config import RunConfig, load_config
 from dgm.models.endpoint import check_endpoint
-from dgm.errors import ConfigError, DgmError
+from dgm.errors import ConfigError, DgmError, InternalError
 from dgm.engine.evaluation import Runtime, make_plan
 from dgm.engine.executors import make_executor
 from dgm.engine.loop import Loop, LoopSettings
@@ -23,6 +23,9 @@ from dgm.proposers.factory import MODEL_PROPOSERS, check_proposer, make_proposer
 from dgm.engine.selection import make_strategy
 from dgm.archive.staging import staged
 from dgm.suites import load_suite
+
+if TYPE_CHECKING:
+    from dgm.sandbox.base import Sandbox
 
 
 @dataclass
@@ -55,16 +58,25 @@ class RunSummary:
         return d
 
 
+def _filled(cfg: RunConfig) -> tuple[str, Path, list[str]]:
+    """The config's proposer, seed agent and suites, which its validator fills in from the
+    domain's defaults when they are not given."""
+    if cfg.proposer is None or cfg.seed_agent is None or cfg.suites is None:
+        raise InternalError("run config without its domain defaults (not validated)")
+    return cfg.proposer, cfg.seed_agent, cfg.suites
+
+
 def _validate(cfg: RunConfig, unsafe: bool) -> tuple[list, Any, Any]:
+    proposer_name, seed_agent, suite_names = _filled(cfg)
     strategy = make_strategy(cfg.selection, cfg.search)
-    check_proposer(cfg.proposer, cfg)  # first: a missing endpoint is the likeliest problem
-    proposer = make_proposer(cfg.proposer, cfg) if cfg.proposer not in MODEL_PROPOSERS else None
-    manifest = load_manifest(cfg.seed_agent)
-    check_agent_dir(cfg.seed_agent)
+    check_proposer(proposer_name, cfg)  # first: a missing endpoint is the likeliest problem
+    proposer = make_proposer(proposer_name, cfg) if proposer_name not in MODEL_PROPOSERS else None
+    manifest = load_manifest(seed_agent)
+    check_agent_dir(seed_agent)
     if manifest.domain != cfg.domain:
-        raise ConfigError(f"seed agent {cfg.seed_agent} is a {manifest.domain} agent, "
+        raise ConfigError(f"seed agent {seed_agent} is a {manifest.domain} agent, "
                           f"but the run's domain is {cfg.domain}")
-    suites = [load_suite(s) for s in cfg.suites]
+    suites = [load_suite(s) for s in suite_names]
     for s in suites:
         if s.spec.domain != cfg.domain:
             raise ConfigError(f"suite {s.name} is for the {s.spec.domain} domain, not {cfg.domain}")
@@ -144,7 +156,8 @@ def prepare(archive_path: Path | None, config_path: Path | None, overrides: dict
     run_id = "run-" + time.strftime("%Y%m%d-%H%M%S")
     with staged(path) as staging, Archive.create(staging) as archive:
         archive.save_run(run_id, status="running", seed=cfg.seed, config=cfg.model_dump_json())
-        archive.add_seed(cfg.seed_agent, summary=f"seed agent {cfg.seed_agent}", run=run_id)
+        seed_agent = _filled(cfg)[1]
+        archive.add_seed(seed_agent, summary=f"seed agent {seed_agent}", run=run_id)
     return Prepared(Archive.open(path), cfg, run_id, False, suites, strategy, proposer)
 
 
@@ -155,6 +168,7 @@ def execute(p: Prepared, reporter: Any, stop: threading.Event | None = None) -> 
     archive.save_run(run_id, status="running", config=cfg.model_dump_json())
     for note in p.notes:
         reporter.message(note)
+    sandbox: Sandbox
     if cfg.sandbox == "unsafe":
         from dgm.sandbox.local import LocalSandbox
         reporter.message("sandbox: NONE (--unsafe): agent code runs as a plain subprocess")
@@ -182,8 +196,12 @@ def execute(p: Prepared, reporter: Any, stop: threading.Event | None = None) -> 
         raise
     settings.gateway = gateway
     if local is not None:  # the seed coding agent's limits scaled to the model
-        settings.env = {**local.spec.agent_env, **settings.env}
-    proposer = p.proposer or make_proposer(cfg.proposer, cfg, gateway.access, image=image)
+        settings.env = {**local.spec.agent_env, **(settings.env or {})}
+    proposer = p.proposer
+    if proposer is None:  # a model proposer: made now that its gateway runs
+        if gateway is None:
+            raise InternalError("a model proposer without a gateway")
+        proposer = make_proposer(_filled(cfg)[0], cfg, gateway.access, image=image)
     executor = make_executor(cfg)
     loop = Loop(archive, settings, make_plan(p.suites, cfg.max_stages), proposer, p.strategy,
                 executor, reporter, sandbox=sandbox)

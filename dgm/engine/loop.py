@@ -27,6 +27,7 @@ from dgm.engine.admission import Confirmer, keep_better
 from dgm.archive.store import Archive
 from dgm.config import SearchConfig
 from dgm.engine.evaluation import StagePlan, StageTask, evaluate_stage, next_step
+from dgm.errors import InternalError
 from dgm.faults import FaultTracker, HostFault, classify, reason_cause
 from dgm.engine.population import Population
 from dgm.engine.scheduling import Slots
@@ -45,6 +46,28 @@ class Job:
     pos: int = 0  # position in the stage plan
     work: Path | None = None
     confirm: Any = None  # an admission.ConfirmTask, for a confirmation evaluation
+
+    # The fields a job must have by the phase that reads them (optional only before it).
+    @property
+    def agent_id(self) -> str:
+        """The agent being evaluated: a seed's, or the child once it is committed."""
+        if self.agent is None:
+            raise InternalError(f"job {self.index} has no agent yet")
+        return self.agent
+
+    @property
+    def parent_id(self) -> str:
+        """The parent a proposal job proposes from."""
+        if self.parent is None:
+            raise InternalError(f"job {self.index} has no parent")
+        return self.parent
+
+    @property
+    def work_dir(self) -> Path:
+        """The proposal's scratch directory (made when the proposal starts)."""
+        if self.work is None:
+            raise InternalError(f"job {self.index} has no work directory")
+        return self.work
 
 
 @dataclass
@@ -283,7 +306,7 @@ class Loop(SearchHooks):
             return
         common = dict(proposer=self.proposer.name, run=self.s.run_id, job=job.index, seconds=seconds)
         if isinstance(result, ProposalRejected):
-            self.a.record_rejected_proposal(job.parent, result.reason, usage=result.usage, **common)
+            self.a.record_rejected_proposal(job.parent_id, result.reason, usage=result.usage, **common)
             self.event("job_done", job=job.index, outcome="rejected", reason=result.reason)
             self.reporter.child(None, "rejected", None, result.reason)
             self._rejected(result.reason)
@@ -298,20 +321,21 @@ class Loop(SearchHooks):
                                               run=self.s.run_id, outcome="precheck")
         if result.transcript:
             self.a.record_transcript(res.agent_id, result.transcript, run=self.s.run_id, kind="proposal")
-        if not res.ok:
+        if res.agent_id is None:  # not res.ok: a rejected proposal, always with its reason
+            assert res.reason is not None
             self.event("job_done", job=job.index, outcome="rejected", reason=res.reason)
             self.reporter.child(None, "rejected", None, res.reason)
             self._rejected(res.reason)
             return
-        job.agent = res.agent_id
+        job.agent = agent = res.agent_id
         if found.get("fingerprint"):
-            searchlog.set_fingerprint(self.a, job.agent, found["fingerprint"])
+            searchlog.set_fingerprint(self.a, agent, found["fingerprint"])
             if self._duplicate(job, found["fingerprint"]):
                 return
-            self.fps.setdefault(found["fingerprint"], job.agent)
+            self.fps.setdefault(found["fingerprint"], agent)
         self.children += 1
         self.faults.success()
-        self.pop.add(job.agent, job.parent)
+        self.pop.add(agent, job.parent)
         self.event("child_committed", agent=job.agent, job=job.index, summary=result.summary)
         self._continue_eval(job)
 
@@ -330,10 +354,10 @@ class Loop(SearchHooks):
             self._admit(job)
             return
         job.pos = pos
-        if self.a.agent(job.agent).status == "proposed":
+        if self.a.agent(job.agent_id).status == "proposed":
             self.event("eval_started", agent=job.agent, job=job.index)
-            self.a.set_status(job.agent, "evaluating")
-            self.pop.set_status(job.agent, "evaluating")
+            self.a.set_status(job.agent_id, "evaluating")
+            self.pop.set_status(job.agent_id, "evaluating")
         self._submit_stage(job)
 
     def _submit_stage(self, job: Job) -> None:
@@ -361,7 +385,7 @@ class Loop(SearchHooks):
             self._start_confirm(job)
             return
         step = self.plan[job.pos]
-        task = self._stage_task(job.agent, step.locator or step.suite, step.stage, self.s.seed)
+        task = self._stage_task(job.agent_id, step.locator or step.suite, step.stage, self.s.seed)
         self.event("stage_started", agent=job.agent, suite=step.suite, stage=step.stage)
         self.futures[self.executor.submit(evaluate_stage, task)] = ("evaluate", job)
 
@@ -376,10 +400,10 @@ class Loop(SearchHooks):
                 return
             reason = f"evaluation of {step.suite} stage {step.stage + 1} failed: {type(exc).__name__}: {exc}"
             self.event("job_done", agent=job.agent, job=job.index, outcome="failed", reason=reason)
-            self.a.set_status(job.agent, "failed", reason[:500])
-            self.pop.set_status(job.agent, "failed")
+            self.a.set_status(job.agent_id, "failed", reason[:500])
+            self.pop.set_status(job.agent_id, "failed")
             self.reporter.child(job.agent, "failed", None, reason)
-            self._outcome(job.agent, "failed")
+            self._outcome(job.agent_id, "failed")
             return
         gw = self.s.gateway
         if gw is not None and gw.refused(job.agent):
@@ -392,16 +416,16 @@ class Loop(SearchHooks):
             self.reporter.message(f"{job.agent}: {reason}")
             return
         self.faults.success()
-        score = self.a.record_evaluation(job.agent, step.suite, step.stage, outcome.results,
+        score = self.a.record_evaluation(job.agent_id, step.suite, step.stage, outcome.results,
                                          image=outcome.image_digest, seed=self.s.seed,
                                          run=self.s.run_id, artifacts=outcome.artifacts)
         own = self.a.query("SELECT SUM(score), COUNT(*), SUM(resolved) FROM evaluations WHERE agent=?",
                            [job.agent])[0]
-        self.pop.set_results(job.agent, own[0] or 0.0, own[1], own[2] or 0)
-        self.pop.set_score(job.agent, score)
+        self.pop.set_results(job.agent_id, own[0] or 0.0, own[1], own[2] or 0)
+        self.pop.set_score(job.agent_id, score)
         if self.needs_tasks:
             for r in outcome.results:
-                self.pop.add_task(job.agent, r.task_id, float(r.score), getattr(r, "seconds", 0.0))
+                self.pop.add_task(job.agent_id, r.task_id, float(r.score), getattr(r, "seconds", 0.0))
         self.event("stage_done", agent=job.agent, suite=step.suite, stage=step.stage,
                    score=outcome.score, tasks=len(outcome.results))
         nxt = next_step(self.plan, job.pos, outcome.score)
@@ -446,7 +470,7 @@ class Loop(SearchHooks):
             self._start_proposal(job) if phase == "propose" else self._submit_stage(job)
 
     def _admit(self, job: Job) -> None:
-        ag = self.a.agent(job.agent)
+        ag = self.a.agent(job.agent_id)
         first = self.plan[0]
         s1 = self.a.query("SELECT AVG(score) FROM evaluations WHERE agent=? AND suite=? AND stage=?",
                           [job.agent, first.suite, first.stage])[0][0] or 0.0
@@ -480,12 +504,13 @@ def _propose_job(archive: Archive, proposer: Proposer, job: Job, sandbox: Any,
     t0 = time.monotonic()
     prep = None
     found: dict = {}
+    result: Proposal | ProposalRejected | HostFault
     try:
-        parent_dir = archive.materialize(job.parent, job.work / "parent")
-        ctx = ProposeContext(parent_id=job.parent, parent_dir=parent_dir, rng=random.Random(job.seed),
-                             archive=archive, work_dir=job.work, sandbox=sandbox, gateway_env=env)
-        result: Proposal | ProposalRejected = proposer.propose(ctx)
-        prep = archive.prepare_child(job.parent, result.diff, result.summary)
+        parent_dir = archive.materialize(job.parent_id, job.work_dir / "parent")
+        ctx = ProposeContext(parent_id=job.parent_id, parent_dir=parent_dir, rng=random.Random(job.seed),
+                             archive=archive, work_dir=job.work_dir, sandbox=sandbox, gateway_env=env)
+        result = proposer.propose(ctx)
+        prep = archive.prepare_child(job.parent_id, result.diff, result.summary)
         if checks is not None and prep.reason is None and (checks.dedup or checks.precheck):
             found = check_child(archive, job, prep, checks)
     except ProposalRejected as rej:

@@ -82,7 +82,7 @@ class Population:
             m.clade_sum += m.own_sum
             m.clade_n += m.own_n
             m.clade_pass += m.own_pass
-            if (up := members.get(m.parent)) is not None:
+            if m.parent is not None and (up := members.get(m.parent)) is not None:
                 up.clade_sum += m.clade_sum
                 up.clade_n += m.clade_n
                 up.clade_pass += m.clade_pass

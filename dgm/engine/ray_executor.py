@@ -229,7 +229,7 @@ class RayExecutor:
 
         if ray.is_initialized():  # someone in this process connected already: share it
             return False
-        common = dict(logging_level=logging.WARNING, log_to_driver=False, namespace="dgm")
+        common: dict[str, Any] = dict(logging_level=logging.WARNING, log_to_driver=False, namespace="dgm")
         if not self.address:  # a private single-node cluster sized to the run
             try:
                 ray.init(num_cpus=max(1, int(self.workers * self.options.num_cpus + 0.999)),

@@ -56,9 +56,9 @@ class SearchHooks:
 
     def _duplicate_on_resume(self, job: Job) -> bool:
         """A child committed just before a crash, before it could be marked a duplicate."""
-        if not self.search.dedup or self.a.agent(job.agent).status != "proposed":
+        if not self.search.dedup or self.a.agent(job.agent_id).status != "proposed":
             return False
-        fp = self.a.query("SELECT hash FROM fingerprints WHERE agent=?", [job.agent])
+        fp = self.a.query("SELECT hash FROM fingerprints WHERE agent=?", [job.agent_id])
         if fp and self._duplicate(job, fp[0][0], known=True):
             self.children -= 1  # recover() counted it
             return True
@@ -68,15 +68,15 @@ class SearchHooks:
         orig = self.fps.get(fp)
         if orig is None or orig == job.agent:
             return False
-        searchlog.mark_duplicate(self.a, job.agent, orig)
+        searchlog.mark_duplicate(self.a, job.agent_id, orig)
         if known:
-            self.pop.set_status(job.agent, "duplicate")
+            self.pop.set_status(job.agent_id, "duplicate")
         else:
-            self.pop.add(job.agent, job.parent, "duplicate")
+            self.pop.add(job.agent_id, job.parent, "duplicate")
         self.event("job_done", agent=job.agent, job=job.index, outcome="duplicate", of=orig)
-        self.reporter.child(job.agent, "duplicate", self.a.agent(job.agent).score,
+        self.reporter.child(job.agent, "duplicate", self.a.agent(job.agent_id).score,
                             f"same program as {orig}")
-        self._outcome(job.agent, "duplicate")
+        self._outcome(job.agent_id, "duplicate")
         if not known:
             # a duplicate costs no budget, so a proposer that only repeats itself would loop
             # until --wall-time: it counts toward a stall like a rejected proposal

@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from dgm.errors import ConfigError
 from dgm.engine.population import Member
+
+if TYPE_CHECKING:  # qd imports this module
+    from dgm.engine.qd import QDSelection
 
 
 def sigmoid(x: float) -> float:
@@ -46,6 +49,13 @@ def _normalise(weights: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in weights.items()}
 
 
+def _score(c: Member) -> float:
+    """A candidate's score: candidates always have one (``Population.candidates``)."""
+    if c.score is None:
+        raise TypeError(f"agent {c.id} has no score; only scored agents can be selected")
+    return c.score
+
+
 def _children(c: Member, count_failed: bool) -> int:
     return c.admitted_children + (c.failed_children if count_failed else 0)
 
@@ -64,12 +74,12 @@ class DGMSelection(Strategy):
         self.lam, self.top_k, self.count_failed = lam, top_k, count_failed
 
     def centre(self, cands: Sequence[Member]) -> float:
-        top = sorted((c.score for c in cands), reverse=True)[:self.top_k]
+        top = sorted((_score(c) for c in cands), reverse=True)[:self.top_k]
         return sum(top) / len(top)
 
     def probabilities(self, cands: Sequence[Member]) -> dict[str, float]:
         a0 = self.centre(cands)
-        return _normalise({c.id: sigmoid(self.lam * (c.score - a0)) / (1 + _children(c, self.count_failed))
+        return _normalise({c.id: sigmoid(self.lam * (_score(c) - a0)) / (1 + _children(c, self.count_failed))
                            for c in cands})
 
 
@@ -92,7 +102,7 @@ class ScoreSelection(DGM2025Selection):
     name = "score"
 
     def probabilities(self, cands: Sequence[Member]) -> dict[str, float]:
-        return _normalise({c.id: sigmoid(self.lam * (c.score - self.alpha0)) for c in cands})
+        return _normalise({c.id: sigmoid(self.lam * (_score(c) - self.alpha0)) for c in cands})
 
 
 class RandomSelection(Strategy):
@@ -114,7 +124,7 @@ class GreedySelection(Strategy):
     def select(self, cands: Sequence[Member], k: int, rng: random.Random) -> list[str]:
         if not cands:
             raise ValueError("no admitted agent to select a parent from")
-        ranked = sorted(cands, key=lambda c: (-c.score, int(c.id)))
+        ranked = sorted(cands, key=lambda c: (-_score(c), int(c.id)))
         return [ranked[i % len(ranked)].id for i in range(k)]
 
 
@@ -127,10 +137,10 @@ class WeightedSelection(Strategy):
         self.lam = lam
 
     def probabilities(self, cands: Sequence[Member]) -> dict[str, float]:
-        scores = [c.score for c in cands]
+        scores = [_score(c) for c in cands]
         med = statistics.median(scores)
         mad = statistics.median(abs(s - med) for s in scores) or 1e-6
-        return _normalise({c.id: sigmoid(self.lam * (c.score - med) / mad) / (1 + c.admitted_children)
+        return _normalise({c.id: sigmoid(self.lam * (_score(c) - med) / mad) / (1 + c.admitted_children)
                            for c in cands})
 
 
@@ -169,15 +179,20 @@ class HGMSelection(Strategy):
         return {k: v / samples for k, v in counts.items()}
 
 
-def _qd():
+def _qd() -> type[QDSelection]:
     from dgm.engine.qd import QDSelection
     return QDSelection
 
 
-STRATEGIES = {cls.name: cls for cls in (DGMSelection, DGM2025Selection, ScoreSelection,
-                                        RandomSelection, GreedySelection, WeightedSelection,
-                                        HGMSelection)}
+STRATEGIES: dict[str, type[Strategy] | None] = {
+    cls.name: cls for cls in (DGMSelection, DGM2025Selection, ScoreSelection, RandomSelection,
+                              GreedySelection, WeightedSelection, HGMSelection)}
 STRATEGIES["qd"] = None  # built lazily (dgm.engine.qd)
+
+
+def _strategy_class(name: str) -> type[Strategy]:
+    cls = STRATEGIES[name]
+    return _qd() if cls is None else cls
 
 
 def make_strategy(name: str, search=None) -> Strategy:
@@ -185,12 +200,13 @@ def make_strategy(name: str, search=None) -> Strategy:
     if name not in STRATEGIES:
         raise ConfigError(f"unknown selection strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
     if search is None:
-        return _qd()() if name == "qd" else STRATEGIES[name]()
+        return _strategy_class(name)()
     if name == "dgm":
         return DGMSelection(search.dgm_lambda, search.dgm_top_k, search.count_failed_children)
     if name in ("dgm2025", "score"):
-        return STRATEGIES[name](search.dgm_lambda)  # the 2025 rule, as it was
+        rule = DGM2025Selection if name == "dgm2025" else ScoreSelection
+        return rule(search.dgm_lambda)  # the 2025 rule, as it was
     if name == "qd":
         return _qd()(bins=search.qd_bins, depth=search.qd_group_depth, compute=search.qd_compute,
                      novelty_weight=search.novelty_weight, k=search.novelty_k)
-    return STRATEGIES[name]()
+    return _strategy_class(name)()
