@@ -27,6 +27,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import queue
 import random
 import secrets
 import shutil
@@ -36,7 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import httpx
 
@@ -87,6 +88,8 @@ class Gateway:
         self._transcript_lock = threading.Lock()
         self._upstream = httpx.Client(timeout=httpx.Timeout(config.timeout_seconds, connect=30.0))
         self.access: GatewayAccess | None = None
+        # Usage and transcript records for the run loop to write to its archive (set by the engine).
+        self.dgm_queue: queue.Queue | None = None
 
     # lifecycle -------------------------------------------------------------
     def start(self) -> "Gateway":
@@ -107,7 +110,7 @@ class Gateway:
         if self.config.tcp_host:
             tcp = TCPHTTPServer((self.config.tcp_host, self.config.tcp_port), handler)
             self._serve(tcp)
-            host, port = tcp.server_address[:2]
+            host, port = cast("tuple[str, int]", tcp.server_address[:2])  # an AF_INET(6) address
             tcp_url = f"http://{host}:{port}/v1"
         self.access = GatewayAccess(str(sock_path), self._secret, self.config.models.model_dump(),
                                     tcp_url, self.config.timeout_seconds * (self.config.max_retries + 1)
@@ -387,7 +390,8 @@ class _Attempt:
 
 def _usage_of(response: dict) -> tuple[int, int] | None:
     """Prompt and completion tokens the upstream reports (chat, responses or embeddings)."""
-    u = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    usage = response.get("usage")
+    u: dict = usage if isinstance(usage, dict) else {}
     p = u.get("prompt_tokens", u.get("input_tokens"))
     c = u.get("completion_tokens", u.get("output_tokens", 0 if p is not None else None))
     if isinstance(p, int) and isinstance(c, int) and not isinstance(p, bool) and p >= 0 and c >= 0:

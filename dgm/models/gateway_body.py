@@ -18,7 +18,7 @@ per request however large the claimed or streamed body is.
 from __future__ import annotations
 
 import re
-from typing import BinaryIO
+from io import BufferedIOBase
 
 PIECE = 64 * 1024
 MAX_LINE = 1024  # a chunk-size line or a trailer line
@@ -34,7 +34,7 @@ class BodyError(Exception):
         self.status = status
 
 
-def read_body(rfile: BinaryIO, headers, cap: int) -> bytes:
+def read_body(rfile: BufferedIOBase, headers, cap: int) -> bytes:
     """The request body (at most ``cap`` bytes) per ``headers`` (an ``email.message.Message``)."""
     lengths = headers.get_all("Content-Length") or []
     codings = headers.get_all("Transfer-Encoding") or []
@@ -58,7 +58,7 @@ def read_body(rfile: BinaryIO, headers, cap: int) -> bytes:
     return _read_exact(rfile, length)
 
 
-def _read_exact(rfile: BinaryIO, n: int) -> bytes:
+def _read_exact(rfile: BufferedIOBase, n: int) -> bytes:
     parts: list[bytes] = []
     while n > 0:
         piece = rfile.read(min(n, PIECE))
@@ -69,7 +69,7 @@ def _read_exact(rfile: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _line(rfile: BinaryIO) -> bytes:
+def _line(rfile: BufferedIOBase) -> bytes:
     line = rfile.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:
         raise BodyError(400, f"a chunk line is longer than {MAX_LINE} bytes")
@@ -78,7 +78,7 @@ def _line(rfile: BinaryIO) -> bytes:
     return line.rstrip(b"\r\n")
 
 
-def _read_chunked(rfile: BinaryIO, cap: int) -> bytes:
+def _read_chunked(rfile: BufferedIOBase, cap: int) -> bytes:
     parts: list[bytes] = []
     total = 0
     while True:
