@@ -306,7 +306,8 @@ class BwrapSandbox(Sandbox):
         for t in pumps:
             t.join(timeout=5)
         for s in (proc.stdout, proc.stderr):
-            s.close()
+            if s is not None:  # always pipes here; Popen types them as optional
+                s.close()
         code = None if timed_out else proc.returncode
         stderr = err.text()
         if not oom and code not in (0, None) and stderr.rstrip().endswith("MemoryError"):

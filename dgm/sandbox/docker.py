@@ -51,7 +51,12 @@ class DockerSandbox(Sandbox):
         self._closed = False
         self.last_pool_error: str | None = None
         ref = weakref.ref(self)
-        atexit.register(lambda: ref() is not None and ref().close())
+
+        def close_at_exit() -> None:  # through a weak reference: the hook keeps no sandbox alive
+            box = ref()
+            if box is not None:
+                box.close()
+        atexit.register(close_at_exit)
 
     # -- configuration checks -------------------------------------------------
     def _image(self, image: str | None) -> str:

@@ -31,8 +31,9 @@ import re
 import stat
 import tempfile
 import zipfile
+from io import BufferedIOBase
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, cast
 
 import numpy as np
 
@@ -180,7 +181,7 @@ def read_json(root: str | os.PathLike, rel: str | os.PathLike, max_bytes: int = 
 # ----------------------------------------------------------------------------- numpy
 
 
-def _read_array(fh: BinaryIO, what: str, budget: list[int], max_member: int) -> np.ndarray:
+def _read_array(fh: BufferedIOBase, what: str, budget: list[int], max_member: int) -> np.ndarray:
     """One .npy stream: header first, size checked against the caps, then exactly that many bytes."""
     try:
         version = np.lib.format.read_magic(fh)
@@ -251,8 +252,8 @@ def load_npz(root: str | os.PathLike, rel: str | os.PathLike, *, max_file_bytes:
                 if key in out:
                     raise Rejected(f"{what}: member {key[:60]!r} appears twice")
                 try:
-                    with zf.open(info) as member:
-                        out[key] = _read_array(member, f"{what}:{key[:60]}", budget, per)
+                    with zf.open(info) as member:  # a ZipExtFile, typed as a plain IO[bytes]
+                        out[key] = _read_array(cast(BufferedIOBase, member), f"{what}:{key[:60]}", budget, per)
                 except Rejected:
                     raise
                 except Exception as exc:  # noqa: BLE001 - corrupt stream, bad CRC, encryption...

@@ -71,7 +71,7 @@ def mirror(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int
     regular files are counted at their apparent size and those that would
     pass it are left out; returns the bytes left out (0 when all fit).
     """
-    chown = owner is not None and os.geteuid() == 0
+    chown_to = owner if owner is not None and os.geteuid() == 0 else None
     left, dropped = budget, 0
     stack = [(str(src), str(dst))]
     while stack:
@@ -127,8 +127,8 @@ def mirror(src: Path, dst: Path, owner: tuple[int, int] | None = None, mask: int
                 if old is not None:
                     _remove(d, old)
                 continue
-            if chown:
-                os.lchown(d, *owner)
+            if chown_to is not None:
+                os.lchown(d, *chown_to)
     return dropped
 
 
@@ -180,7 +180,7 @@ class Slot:
 
 def stale_slots() -> list[Path]:
     """Slot mounts of processes that no longer exist (a killed engine leaves them)."""
-    out = []
+    out: list[Path] = []
     try:
         lines = Path("/proc/self/mounts").read_text().splitlines()
     except OSError:

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)  # the polling below is the backstop
-    stop = {"why": None}
+    stop: dict[str, str | None] = {"why": None}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(why="terminated"))
     try:
         pid = os.fork()
