@@ -99,10 +99,10 @@ def merge(archive, parent: str, donor: str, space: Space | None = None) -> Merge
             new = t
         elif o == t:
             continue
-        elif None in (b, o, t):
+        elif b is None or o is None or t is None:
             return None  # added or deleted on one side, changed on the other
         else:
-            new = merge_params(space, path, b, o, t) if path in param_files else None
+            new = merge_params(space, path, b, o, t) if space is not None and path in param_files else None
             new = new if new is not None else merge_file(b, o, t)
             if new is None:
                 return None

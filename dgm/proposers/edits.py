@@ -187,8 +187,7 @@ def _parse_diffs(lines: list[str]) -> list[Edit]:
             raise EditError(f"line {i + 1}: a diff from /dev/null to /dev/null")
         i += 2
         hunks = 0
-        while i < n and _HUNK.match(lines[i]):
-            m = _HUNK.match(lines[i])
+        while i < n and (m := _HUNK.match(lines[i])):
             hunks += 1
             i += 1
             minus: list[str] = []

@@ -20,6 +20,7 @@ import math
 import random
 import re
 from dataclasses import dataclass
+from typing import cast
 
 CHOICE = re.compile(r"#\s*dgm:\s*choice\s+([\w.-]+)")
 FREEZE = re.compile(r"#\s*dgm:\s*freeze(?![-\w])")
@@ -64,8 +65,8 @@ def _context_name(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str | None:
         for arg, default in zip(pos[len(pos) - len(p.defaults):], p.defaults):
             if default is node:
                 return arg.arg
-        for arg, default in zip(p.kwonlyargs, p.kw_defaults):
-            if default is node:
+        for arg, kw_default in zip(p.kwonlyargs, p.kw_defaults):
+            if kw_default is node:
                 return arg.arg
     if isinstance(p, ast.Dict):
         for k, v in zip(p.keys, p.values):
@@ -84,11 +85,13 @@ def numeric_sites(text: str) -> list[Site]:
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
             continue
-        target, value = node, node.value
+        target: ast.expr = node
+        value = cast("int | float", node.value)  # its type() checked just above
         p = parents.get(node)
         if isinstance(p, ast.UnaryOp) and isinstance(p.op, ast.USub):
-            target, value = p, -node.value
-        if target.lineno != target.end_lineno or value == 0:
+            target, value = p, -value
+        # end_col_offset is None only in a tree built by hand, never in a parsed one
+        if target.lineno != target.end_lineno or target.end_col_offset is None or value == 0:
             continue
         line = lines[target.lineno - 1]
         if target.lineno in frozen or FREEZE.search(line) or CHOICE.search(line):
@@ -128,11 +131,11 @@ def perturb_value(value: int | float, rng: random.Random) -> int | float:
                 return new
         return value + (1 if value > 0 else -1)
     for _ in range(20):
-        new = value * math.exp(rng.gauss(0.0, 0.7))
-        if 0 < abs(value) < 1 <= abs(new):  # fractions (dropout, betas) stay fractions
-            new = math.copysign(1 - (1 - abs(value)) / 2, value)
-        if float(_format_float(new)) != value:
-            return float(_format_float(new))
+        moved = value * math.exp(rng.gauss(0.0, 0.7))
+        if 0 < abs(value) < 1 <= abs(moved):  # fractions (dropout, betas) stay fractions
+            moved = math.copysign(1 - (1 - abs(value)) / 2, value)
+        if float(_format_float(moved)) != value:
+            return float(_format_float(moved))
     return value * 2
 
 
@@ -141,6 +144,7 @@ def mutate_number(text: str, rng: random.Random) -> tuple[str, str] | None:
     if not sites:
         return None
     site = rng.choice(sites)
+    assert isinstance(site.value, (int, float))  # numeric_sites finds numbers only
     new = perturb_value(site.value, rng)
     old_src = text.splitlines()[site.line - 1][site.col:site.end_col]
     new_src = str(new) if isinstance(new, int) else _format_float(new)
@@ -168,8 +172,8 @@ def choice_sites(text: str, alts: dict[str, list]) -> list[tuple[Site, list]]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant):
             m = CHOICE.search(lines[node.lineno - 1])
-            if m and m.group(1) in alts and node.value.lineno == node.value.end_lineno:
-                v = node.value
+            v = node.value
+            if m and m.group(1) in alts and v.lineno == v.end_lineno and v.end_col_offset is not None:
                 others = [a for a in alts[m.group(1)] if a != v.value]
                 if others:
                     out.append((Site(v.lineno, v.col_offset, v.end_col_offset, m.group(1), v.value), others))
