@@ -6,7 +6,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -179,7 +179,7 @@ def repeat_report(stages: list[str], mine: list[list[dict]], ref: list[list[dict
         if not scores:
             continue
         m, sd = _mean_sd(scores)
-        entry = {"mean": m, "sd": sd, "runs": len(scores), "mean_task_se": _mean_sd(ses)[0]}
+        entry: dict[str, Any] = {"mean": m, "sd": sd, "runs": len(scores), "mean_task_se": _mean_sd(ses)[0]}
         line = (f"stage {name}: mean {m:.4f}, sd {sd:.4f} over {len(scores)} seeds "
                 f"(task-sampling SE per run {entry['mean_task_se']:.4f})")
         if ref is not None:
@@ -233,10 +233,11 @@ def evaluate(name: str = typer.Argument(..., help="Suite name or path"),
     todo = [_stage_index(suite, stage, 0)] if stage is not None else list(range(len(suite.stages)))
     verbose = repeats == 1 and reference is None
     with tempfile.TemporaryDirectory(prefix="dgm-suite-eval-") as tmp, box:
-        mine, ref = [], ([] if reference else None)
+        mine: list[list[dict]] = []
+        ref: list[list[dict]] | None = [] if reference else None
         for k in range(repeats):
             mine.append(run_stages(suite, agent, todo, box, Path(tmp) / "a", seed + k, device, verbose))
-            if reference is not None:
+            if reference is not None and ref is not None:
                 ref.append(run_stages(suite, reference, todo, box, Path(tmp) / "r", seed + k, device,
                                       False))
     summary = None

@@ -137,10 +137,12 @@ def file(request: Request) -> JSONResponse:
 def events(request: Request) -> JSONResponse:
     a = _archive(request)
     after, limit = _int(request, "after", 0, 0, 2**62), _int(request, "limit", 500, 1, 10_000)
-    where, params = ["seq > ?"], [after]
+    where: list[str] = ["seq > ?"]
+    params: list[int | str] = [after]
     for key in ("kind", "run"):
         if (v := request.query_params.get(key)) is not None:
-            where.append(f"{key} = ?"), params.append(v)
+            where.append(f"{key} = ?")
+            params.append(v)
     rows = a.query("SELECT seq, ts, run, kind, agent, data FROM events WHERE "
                    + " AND ".join(where) + " ORDER BY seq LIMIT ?", params + [limit])
     return JSONResponse({"events": [

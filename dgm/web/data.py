@@ -140,7 +140,7 @@ def tree(a: Archive) -> dict:
                       "score": d["score"], "summary": _short(d["summary"]),
                       "proposer": d["proposer"], "children": g.out_degree(n),
                       "tasks": d["eval_n"]})
-    statuses = {}
+    statuses: dict[str, int] = {}
     for node in nodes:
         statuses[node["status"]] = statuses.get(node["status"], 0) + 1
     return {"nodes": nodes, "best_path": lin.best_path(), "extra_edges": g.graph["extra_edges"],
