@@ -1,8 +1,8 @@
 # The dgm-sandbox image: what agents and harnesses run in (docs/sandbox.md).
 #
 # `dgm sandbox build` builds it offline: BASE_IMAGE is the debootstrapped
-# Debian base from sandbox/build-base.sh, the build runs with no network, and
-# Python packages come from wheels the host's pip put in sandbox/wheels.
+# Debian base from image/build-base.sh, the build runs with no network, and
+# Python packages come from wheels the host's pip put in image/wheels.
 # On machines with a registry, `docker build -t dgm-sandbox .` works as is
 # (python:3.11-slim; only there is apt used, to add git).
 ARG BASE_IMAGE=python:3.11-slim
@@ -11,8 +11,8 @@ ARG BASE_IMAGE=python:3.11-slim
 # of the final image. The bundled data sets are deleted: they must be invisible
 # to agents (meta-test tasks come from them).
 FROM ${BASE_IMAGE} AS venv
-COPY sandbox/requirements.txt /build/requirements.txt
-COPY sandbox/wheels/ /build/wheels/
+COPY image/requirements.txt /build/requirements.txt
+COPY image/wheels/ /build/wheels/
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-index --no-cache-dir --disable-pip-version-check \
         --find-links /build/wheels -r /build/requirements.txt \

@@ -12,7 +12,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-SHIPPED = ("agents", "evaluators", "sandbox", "Dockerfile")
+SHIPPED = ("agents", "evaluators", "image", "Dockerfile")
 # local caches never go into the wheel, nor the sandbox's build outputs (git-ignored)
 CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache",
                                 ".ruff_cache", "*.egg-info")
@@ -20,7 +20,7 @@ CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_
 
 def IGNORE(directory: str, names: list[str]) -> set[str]:
     skip = set(CACHES(directory, names))
-    if Path(directory) == ROOT / "sandbox":
+    if Path(directory) == ROOT / "image":
         skip |= {"build", "wheels"} & set(names)
     return skip
 

@@ -15,14 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-SHIPPED = ("agents", "evaluators", "sandbox", "Dockerfile")
+SHIPPED = ("agents", "evaluators", "image", "Dockerfile")
 
 
 @lru_cache(maxsize=1)
 def data_root() -> Path:
     """The directory holding agents/, evaluators/, sandbox/ and the Dockerfile."""
     checkout = PACKAGE.parent
-    if (checkout / "evaluators").is_dir() and (checkout / "sandbox").is_dir():
+    if (checkout / "evaluators").is_dir() and (checkout / "image").is_dir():
         return checkout
     return PACKAGE / "_shipped"
 

@@ -4,9 +4,9 @@
 # from the Debian mirror, then `docker import` it. Idempotent: the tag is a hash
 # of this script, so an existing image is reused and the debootstrap (about a
 # minute) only happens when the recipe changes. The rootfs tarball is cached in
-# sandbox/build/ so a pruned image store is refilled in seconds.
+# image/build/ so a pruned image store is refilled in seconds.
 #
-# Usage: sandbox/build-base.sh [--print-tag]
+# Usage: image/build-base.sh [--print-tag]
 #   prints the tag (dgm-sandbox-base:<hash>) on its last line.
 # Env:   DGM_DEBIAN_MIRROR (default http://deb.debian.org/debian), DOCKER (docker CLI)
 set -euo pipefail

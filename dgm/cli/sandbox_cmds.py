@@ -23,7 +23,7 @@ def _echo(line: str) -> None:
 @cli_errors
 def build(force: bool = typer.Option(False, "--force", help="Rebuild even if the tag exists"),
           with_: List[str] = typer.Option([], "--with", help="Also build this image variant "
-                                          "(sandbox/variants/NAME.Dockerfile, e.g. polyglot)")) -> None:
+                                          "(image/variants/NAME.Dockerfile, e.g. polyglot)")) -> None:
     """Build the dgm-sandbox image offline (idempotent; tagged by content hash)."""
     from dgm.sandbox.image import ensure_image
 

@@ -136,6 +136,8 @@ class Space:
             data = text.encode()
             for node, src in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
                 a = offsets[node.lineno - 1] + node.col_offset
+                # parsed nodes always carry their end position (Python >= 3.8)
+                assert node.end_lineno is not None and node.end_col_offset is not None
                 b = offsets[node.end_lineno - 1] + node.end_col_offset
                 data = data[:a] + src.encode() + data[b:]
             new = data.decode()
@@ -206,6 +208,7 @@ def locate(tree: ast.Module, path: str) -> ast.expr:
             [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else []
         if not any(isinstance(t, ast.Name) and t.id == head for t in targets):
             continue
+        assert isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None  # targets says so
         value = node.value
         if not key:
             return value

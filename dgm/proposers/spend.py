@@ -43,13 +43,19 @@ def budget_shares(archive: Any, agent_id: str) -> dict[str, float]:
         if not isinstance(compute, dict):
             continue
         for key, budget in compute.items():
-            base = key[: -len("_budget")] if key.endswith("_budget") else None
-            used = compute.get(base) if base else None
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (used, budget)):
+            if not isinstance(key, str) or not key.endswith("_budget"):
+                continue
+            base = key[: -len("_budget")]
+            used = compute.get(base)
+            if not (isinstance(used, (int, float)) and _number(used) and _number(budget)):
                 continue
             if budget > 0 and math.isfinite(used) and used >= 0:
                 shares[base] = max(shares.get(base, 0.0), used / budget)
     return shares
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def spend_move(space: Space, values: dict[str, Any], shares: dict[str, float], rng: random.Random,
@@ -88,5 +94,5 @@ def _grown(p: Param, v: Any, factor: float) -> Any:
         m = p.multiple_of or 1
         grown = int(target // m) * m
         return grown if grown > v else None
-    grown = float(f"{target:.4g}")
-    return grown if grown > v else None
+    grown_f = float(f"{target:.4g}")
+    return grown_f if grown_f > v else None

@@ -4,7 +4,7 @@ A box is created with every restriction set (no network or an internal one,
 read-only root, tmpfs /tmp, uid 1000, no capabilities, no-new-privileges,
 memory = memory+swap, CPU quota, pids, file-size and core ulimits, optional
 GPU device requests) and one quota'd slot per writable mount. Its main process
-is the in-container runner (sandbox/runner.py) waiting on stdin. A call
+is the in-container runner (image/box_runner.py) waiting on stdin. A call
 attaches, sends the command and a nonce; the runner forks the command with
 exactly the environment given and reports its exit code after the nonce, on
 both streams. The
@@ -36,7 +36,7 @@ from dgm.sandbox.scratch import Slot
 
 LABEL = "dgm.sandbox"
 UID = GID = 1000
-RUNNER = shipped("sandbox", "runner.py").read_text()  # checkout or wheel (dgm.resources)
+RUNNER = shipped("image", "box_runner.py").read_text()  # checkout or wheel (dgm.resources)
 OWNER = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"  # tells this process's boxes from others'
 
 

@@ -2,7 +2,7 @@
 
 ``ensure_image()`` is idempotent: it hashes the Dockerfile, the pinned
 requirements and the base image's id, and only builds when no image carries
-that tag. Without a registry the base comes from ``sandbox/build-base.sh``
+that tag. Without a registry the base comes from ``image/build-base.sh``
 (debootstrap + docker import); ``DGM_SANDBOX_BASE=python:3.11-slim`` uses a
 registry base instead. Wheels come from the host's pip (``pip download``), and
 the build itself runs with no network when the base is ours.
@@ -26,10 +26,10 @@ from dgm.sandbox.docker_engine import docker_client
 
 REPO = data_root()  # the checkout, or the wheel's dgm/_shipped
 DOCKERFILE = REPO / "Dockerfile"
-SANDBOX_DIR = REPO / "sandbox"
-REQUIREMENTS = SANDBOX_DIR / "requirements.txt"
-WHEELS = SANDBOX_DIR / "wheels"
-BUILD_BASE = SANDBOX_DIR / "build-base.sh"
+IMAGE_DIR = REPO / "image"
+REQUIREMENTS = IMAGE_DIR / "requirements.txt"
+WHEELS = IMAGE_DIR / "wheels"
+BUILD_BASE = IMAGE_DIR / "build-base.sh"
 IMAGE_NAME = "dgm-sandbox"
 PYTHON_IN_IMAGE = "3.11"  # bookworm's python3 and python:3.11-slim
 GLIBC_IN_IMAGE = 36  # bookworm: glibc 2.36
@@ -54,7 +54,7 @@ def _norm(name: str) -> str:
 
 
 def missing_wheels() -> list[str]:
-    """Pinned requirements with no matching wheel in sandbox/wheels."""
+    """Pinned requirements with no matching wheel in image/wheels."""
     have = set()
     if WHEELS.is_dir():
         for f in WHEELS.glob("*.whl"):
@@ -64,7 +64,7 @@ def missing_wheels() -> list[str]:
 
 
 def download_wheels(echo: Echo = print) -> None:
-    """Fill sandbox/wheels with the host's pip, for the image's Python and platform."""
+    """Fill image/wheels with the host's pip, for the image's Python and platform."""
     missing = missing_wheels()
     if not missing:
         return
@@ -123,11 +123,11 @@ def _context() -> io.BufferedRandom:
     pinned = {f"{n}=={v}" for n, v in _pins()}
     with tarfile.open(fileobj=fileobj, mode="w") as tar:
         tar.add(DOCKERFILE, "Dockerfile")
-        tar.add(REQUIREMENTS, "sandbox/requirements.txt")
+        tar.add(REQUIREMENTS, "image/requirements.txt")
         for f in sorted(WHEELS.glob("*.whl")):
             name, version = f.name.split("-")[:2]
             if f"{_norm(name)}=={version}" in pinned:  # stale wheels stay out
-                tar.add(f, f"sandbox/wheels/{f.name}")
+                tar.add(f, f"image/wheels/{f.name}")
     fileobj.seek(0)
     return fileobj
 

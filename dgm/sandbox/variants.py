@@ -1,6 +1,6 @@
 """Optional variants of the dgm-sandbox image (``dgm sandbox build --with NAME``).
 
-A variant is ``sandbox/variants/<name>.Dockerfile``, built ``FROM`` the current
+A variant is ``image/variants/<name>.Dockerfile``, built ``FROM`` the current
 content-hashed dgm-sandbox tag and tagged ``dgm-sandbox-<name>:<hash>`` (hash
 of the variant's Dockerfile and the base image id) plus ``:latest``. The
 default image stays small; a suite that needs more (polyglot: compilers and
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from dgm.errors import ConfigError, DgmError
 from dgm.sandbox.docker_engine import docker_client
-from dgm.sandbox.image import IMAGE_NAME, SANDBOX_DIR, Echo, ensure_image
+from dgm.sandbox.image import IMAGE_NAME, IMAGE_DIR, Echo, ensure_image
 
-VARIANTS_DIR = SANDBOX_DIR / "variants"
+VARIANTS_DIR = IMAGE_DIR / "variants"
 
 
 def known_variants() -> list[str]:

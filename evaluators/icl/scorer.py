@@ -25,7 +25,7 @@ from dgm.suites import EvalContext, StageOutcome, Suite, SuiteSpec, TaskResult  
 from icl_harness.io import save_episodes  # noqa: E402
 from icl_host import baselines, compute, episodes, pools, report, secret  # noqa: E402
 from icl_host.params import StageParams, parse_params  # noqa: E402
-from icl_host.runner import AgentRunner, tail  # noqa: E402
+from icl_host.agent_runner import AgentRunner, tail  # noqa: E402
 from icl_host.scoring import BadOutput, accuracy, read_logits, task_score  # noqa: E402
 
 ENV_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
