@@ -551,32 +551,17 @@ class Archive:
         cols = ("id", "run", "parent", "agent", "proposer", "model", "prompt_tokens",
                 "completion_tokens", "cost", "summary", "diagnosis", "status", "reason", "seconds",
                 "job")
-        where: list[str] = []
-        params: list[str] = []
-        if agent_id:
-            where.append("agent=?")
-            params.append(agent_id)
-        if run:
-            where.append("run=?")
-            params.append(run)
+        where, params = _filters(agent=agent_id, run=run)
         picked = list(cols)
         if self.schema_version < 2 and not any(  # an early version-1 archive, read-only
                 r[1] == "job" for r in self.query("PRAGMA table_info(proposals)")):
             picked[-1] = "NULL"
-        sql = f"SELECT {', '.join(picked)} FROM proposals" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = f"SELECT {', '.join(picked)} FROM proposals" + where
         return [dict(zip(cols, r)) for r in self.query(sql + " ORDER BY id", params)]
 
     def events(self, run: str | None = None, kind: str | None = None) -> list[dict]:
-        where: list[str] = []
-        params: list[str] = []
-        if run:
-            where.append("run=?")
-            params.append(run)
-        if kind:
-            where.append("kind=?")
-            params.append(kind)
-        sql = "SELECT seq, ts, run, kind, agent, data FROM events" + \
-              (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+        where, params = _filters(run=run, kind=kind)
+        sql = "SELECT seq, ts, run, kind, agent, data FROM events" + where + " ORDER BY seq"
         return [{"seq": s, "ts": ts, "run": r, "kind": k, "agent": a, "data": json.loads(d or "{}")}
                 for s, ts, r, k, a, d in self.query(sql, params)]
 
@@ -598,3 +583,10 @@ class Archive:
     def repair(self) -> list[str]:
         """Re-create refs lost by a crash between the row insert and update-ref."""
         return repair_refs(self)
+
+
+def _filters(**columns: str | None) -> tuple[str, list[str]]:
+    """A `` WHERE a=? AND b=?`` clause over the columns given a value, and its parameters."""
+    given: dict[str, str] = {c: v for c, v in columns.items() if v}
+    clause = " WHERE " + " AND ".join(f"{c}=?" for c in given) if given else ""
+    return clause, list(given.values())
